@@ -1,0 +1,85 @@
+const brand = Symbol.for('breakwater.error')
+
+export type BreakwaterErrorCode =
+  | 'CIRCUIT_OPEN'
+  | 'RATE_LIMITED'
+  | 'IDEMPOTENCY_CONFLICT'
+  | 'TIMEOUT'
+
+/**
+ * The base of every error breakwater raises itself. Checks by `code` or the `isXError` guards
+ * survive two installed copies of the package, where `instanceof` does not.
+ */
+export class BreakwaterError extends Error {
+  override name = 'BreakwaterError'
+  readonly code: BreakwaterErrorCode
+  /** Attempts made before this error ended the call (0 when none was sent). */
+  attempts = 0
+
+  constructor(code: BreakwaterErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.code = code
+    Object.defineProperty(this, brand, { value: true })
+  }
+}
+
+/** The breaker for this call's scope is open: the call failed fast, nothing was sent. */
+export class CircuitOpenError extends BreakwaterError {
+  override name = 'CircuitOpenError'
+  /** The breaker scope (by default the origin). */
+  readonly scope: string
+  /** ms until the breaker lets a probe through. */
+  readonly retryAfter: number
+
+  constructor(scope: string, retryAfter: number) {
+    super('CIRCUIT_OPEN', `circuit open for ${scope}; next probe in ${retryAfter} ms`)
+    this.scope = scope
+    this.retryAfter = retryAfter
+  }
+}
+
+/** A rate-limit budget refused the call, or could not admit it within the allowed wait. */
+export class RateLimitError extends BreakwaterError {
+  override name = 'RateLimitError'
+  /** ms after which the budget could admit the call. */
+  readonly retryAfter: number
+
+  constructor(message: string, retryAfter: number) {
+    super('RATE_LIMITED', message)
+    this.retryAfter = retryAfter
+  }
+}
+
+/** An idempotency key was reused with a different request, or is still in flight. */
+export class IdempotencyConflictError extends BreakwaterError {
+  override name = 'IdempotencyConflictError'
+  constructor(message: string) {
+    super('IDEMPOTENCY_CONFLICT', message)
+  }
+}
+
+/** An attempt took longer than `timeout`, or the call ran past its `deadline`. */
+export class TimeoutError extends BreakwaterError {
+  override name = 'TimeoutError'
+  /** The limit that was passed, in ms. */
+  readonly timeout: number
+
+  constructor(timeout: number, what = 'attempt') {
+    super('TIMEOUT', `${what} timed out after ${timeout} ms`)
+    this.timeout = timeout
+  }
+}
+
+/** True for any error raised by breakwater, from this copy of the package or another. */
+export function isBreakwaterError(error: unknown): error is BreakwaterError {
+  return typeof error === 'object' && error !== null && brand in error
+}
+
+function guard<T extends BreakwaterError>(code: BreakwaterErrorCode) {
+  return (error: unknown): error is T => isBreakwaterError(error) && error.code === code
+}
+
+export const isCircuitOpenError = guard<CircuitOpenError>('CIRCUIT_OPEN')
+export const isRateLimitError = guard<RateLimitError>('RATE_LIMITED')
+export const isIdempotencyConflictError = guard<IdempotencyConflictError>('IDEMPOTENCY_CONFLICT')
+export const isTimeoutError = guard<TimeoutError>('TIMEOUT')

@@ -1,0 +1,89 @@
+import { channel } from 'node:diagnostics_channel'
+
+interface EventBase {
+  /** The call's canonical key (a hash: it never holds a credential). */
+  readonly key: string
+  readonly method: string
+  /** Origin and path of the call, without its query. */
+  readonly target: string
+}
+
+/** Breaker states, as events and `CircuitOpenError` name them. */
+export type BreakerStateName = 'closed' | 'open' | 'halfOpen'
+
+/** Everything breakwater reports, one `type` each. */
+export type BreakwaterEvent =
+  | (EventBase & { readonly type: 'hit' })
+  | (EventBase & { readonly type: 'miss' })
+  | (EventBase & { readonly type: 'stale'; readonly reason: 'revalidate' | 'error' })
+  | (EventBase & { readonly type: 'cacheError'; readonly error: unknown })
+  | (EventBase & { readonly type: 'coalesced'; readonly waiters: number })
+  | (EventBase & {
+      readonly type: 'retry'
+      /** The attempt that failed, 1-based. */
+      readonly attempt: number
+      /** ms until the next attempt. */
+      readonly delay: number
+      /** `'status 503'`, an error code such as `'ECONNRESET'`, or `'timeout'`. */
+      readonly reason: string
+    })
+  | (EventBase & {
+      readonly type: 'giveUp'
+      readonly attempts: number
+      readonly reason: string
+    })
+  | (EventBase & {
+      readonly type: 'breaker'
+      readonly scope: string
+      readonly from: BreakerStateName
+      readonly to: BreakerStateName
+    })
+
+export type BreakwaterEventType = BreakwaterEvent['type']
+
+/** The `diagnostics_channel` each event type is published on. */
+export const channelNames: Readonly<Record<BreakwaterEventType, string>> = {
+  hit: 'breakwater:cache:hit',
+  miss: 'breakwater:cache:miss',
+  stale: 'breakwater:cache:stale',
+  cacheError: 'breakwater:cache:error',
+  coalesced: 'breakwater:coalesce',
+  retry: 'breakwater:retry',
+  giveUp: 'breakwater:retry:giveUp',
+  breaker: 'breakwater:breaker',
+}
+
+const channels = Object.fromEntries(
+  Object.entries(channelNames).map(([type, name]) => [type, channel(name)]),
+) as Record<BreakwaterEventType, ReturnType<typeof channel>>
+
+/**
+ * Sends events to `onEvent` and to `diagnostics_channel`. Building an event costs something,
+ * so stages ask `wants(type)` first: with no listener and no subscriber, nothing is built.
+ */
+export class Events {
+  readonly #onEvent: ((event: BreakwaterEvent) => void) | undefined
+
+  constructor(onEvent: ((event: BreakwaterEvent) => void) | undefined) {
+    this.#onEvent = onEvent
+  }
+
+  wants(type: BreakwaterEventType): boolean {
+    return this.#onEvent !== undefined || channels[type].hasSubscribers
+  }
+
+  emit(event: BreakwaterEvent): void {
+    const published = channels[event.type]
+    if (published.hasSubscribers) published.publish(event)
+    if (this.#onEvent === undefined) return
+    try {
+      this.#onEvent(event)
+    } catch (error) {
+      // A listener's bug must not fail the call that reported it.
+      process.emitWarning(
+        `breakwater onEvent listener threw: ${String(error)}`,
+        'BreakwaterWarning',
+      )
+    }
+  }
+}

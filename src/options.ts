@@ -1,0 +1,461 @@
+import type Keyv from 'keyv'
+import type { Clock } from './clock.js'
+import { systemClock } from './clock.js'
+import type { BreakwaterEvent } from './events.js'
+
+/** What a breaker scope function, a `retryOn` hook and events may know of a call. */
+export interface CallInfo {
+  /** Upper-case HTTP method; `'CALL'` for a wrapped function. */
+  readonly method: string
+  /** Absolute URL; `''` for a wrapped function. */
+  readonly url: string
+  /** `scheme://host[:port]`, or the wrapped function's name. */
+  readonly origin: string
+}
+
+/** What `retry.retryOn` is asked about one failed attempt. */
+export interface RetryContext extends CallInfo {
+  /** The attempt that just ended, 1-based. */
+  readonly attempt: number
+  /** The HTTP status of the attempt, if it got one (also read from a thrown error's `status`). */
+  readonly status: number | undefined
+  /** The error the attempt threw, if it threw. */
+  readonly error: unknown
+  /** Reads a response header (or a header carried by a thrown error). */
+  header(name: string): string | undefined
+}
+
+export interface CacheOptions {
+  /** ms a stored outcome is fresh. @default 60_000 */
+  ttl?: number
+  /** Most entries kept by the in-memory store. @default 10_000 */
+  maxEntries?: number
+  /** Largest body stored, in bytes; larger bodies are passed through whole, uncached. @default 1_048_576 */
+  maxBodyBytes?: number
+  /** Most bytes held by the in-memory store. @default 256 MiB */
+  maxTotalBytes?: number
+  /** ms past freshness during which a stale entry is served while one refresh runs. @default 0 */
+  staleWhileRevalidate?: number
+  /** ms past freshness during which a stale entry is served when the upstream fails. @default 0 */
+  staleIfError?: number
+  /** Cacheable methods. POST only by opt-in (deterministic LLM calls). @default ['GET', 'HEAD'] */
+  methods?: readonly string[]
+  /** Honor `no-store`, `no-cache`, `private` (shared stores), `max-age`, `s-maxage`, `must-revalidate`. @default true */
+  respectCacheControl?: boolean
+  /** Request headers that change the answer and so enter the key (credentials always do, hashed). */
+  keyHeaders?: readonly string[]
+  /** Any Keyv instance. @default lru-cache in memory */
+  store?: Keyv
+  /** The store is shared between users (a `private` response is then not stored). @default false in memory, true for a given store */
+  shared?: boolean
+}
+
+export interface RetryBudgetOptions {
+  /** Retries allowed as a share of calls over the last 10 s. @default 0.2 */
+  ratio?: number
+  /** Retries always allowed per second, whatever the ratio. @default 10 */
+  minPerSecond?: number
+}
+
+export type Backoff = 'exponential' | 'linear' | 'fixed'
+export type Jitter = 'full' | 'equal' | 'decorrelated' | 'none'
+
+export interface RetryOptions {
+  /** Attempts in all, the first included. @default 4 */
+  maxAttempts?: number
+  /** ms, the first delay before jitter. @default 200 */
+  baseDelay?: number
+  /** ms, the largest delay. @default 20_000 */
+  maxDelay?: number
+  /** How the delay grows from one attempt to the next. @default 'exponential' */
+  backoff?: Backoff
+  /** How the delay is randomized. @default 'full' */
+  jitter?: Jitter
+  /** Retryable HTTP statuses. @default [408, 425, 429, 500, 502, 503, 504] */
+  statuses?: readonly number[]
+  /** Wait what `retry-after-ms` / `Retry-After` ask. @default true */
+  respectRetryAfter?: boolean
+  /** ms; when the server asks a longer wait, give up at once with its response. @default 60_000 */
+  maxRetryAfter?: number
+  /** ms for the whole call; no wait starts that would end past it. @default none */
+  deadline?: number
+  /** Retry storm guard, or `false`. @default { ratio: 0.2, minPerSecond: 10 } */
+  budget?: RetryBudgetOptions | false
+  /** Decides retryability above every other rule; return `undefined` to keep the default. */
+  retryOn?: (context: RetryContext) => boolean | undefined
+}
+
+export interface BreakerOptions {
+  /** Consecutive failed calls that open the breaker. @default 5 */
+  failureThreshold?: number
+  /** ms the breaker stays open before one probe call is let through. @default 10_000 */
+  halfOpenAfter?: number
+  /** One breaker per value. @default the call's origin */
+  scope?: (call: CallInfo) => string
+}
+
+/** Everything `createFetch` and `wrap` accept; every part is optional, `false` turns it off. */
+export interface BreakwaterOptions {
+  /** Prefix of every stored key. @default 'bw' */
+  namespace?: string
+  cache?: CacheOptions | false
+  /** Concurrent identical calls share one upstream call. @default true */
+  coalesce?: boolean
+  retry?: RetryOptions | false
+  /** ms per attempt; 0 turns it off. @default 30_000 */
+  timeout?: number
+  breaker?: BreakerOptions | false
+  /** Receives every event; see `BreakwaterEvent`. */
+  onEvent?: (event: BreakwaterEvent) => void
+  /** Time source, for tests of time itself. @default Date.now */
+  clock?: Clock
+}
+
+export interface ResolvedCache {
+  readonly ttl: number
+  readonly maxEntries: number
+  readonly maxBodyBytes: number
+  readonly maxTotalBytes: number
+  readonly staleWhileRevalidate: number
+  readonly staleIfError: number
+  readonly methods: ReadonlySet<string>
+  readonly respectCacheControl: boolean
+  readonly keyHeaders: readonly string[]
+  readonly store: Keyv | undefined
+  readonly shared: boolean
+}
+
+export interface ResolvedRetry {
+  readonly maxAttempts: number
+  readonly baseDelay: number
+  readonly maxDelay: number
+  readonly backoff: Backoff
+  readonly jitter: Jitter
+  readonly statuses: ReadonlySet<number>
+  readonly respectRetryAfter: boolean
+  readonly maxRetryAfter: number
+  readonly deadline: number | undefined
+  readonly budget: { readonly ratio: number; readonly minPerSecond: number } | false
+  readonly retryOn: ((context: RetryContext) => boolean | undefined) | undefined
+}
+
+export interface ResolvedBreaker {
+  readonly failureThreshold: number
+  readonly halfOpenAfter: number
+  readonly scope: (call: CallInfo) => string
+}
+
+export interface ResolvedOptions {
+  readonly namespace: string
+  readonly cache: ResolvedCache | false
+  readonly coalesce: boolean
+  readonly retry: ResolvedRetry | false
+  readonly timeout: number
+  readonly breaker: ResolvedBreaker | false
+  readonly onEvent: ((event: BreakwaterEvent) => void) | undefined
+  readonly clock: Clock
+}
+
+/** Request headers that change the answer of the APIs breakwater is most used with. */
+export const defaultKeyHeaders: readonly string[] = [
+  'accept',
+  'accept-language',
+  'content-type',
+  'anthropic-version',
+  'anthropic-beta',
+  'openai-organization',
+  'openai-project',
+  'openai-beta',
+]
+
+export const defaults = {
+  namespace: 'bw',
+  cache: {
+    ttl: 60_000,
+    maxEntries: 10_000,
+    maxBodyBytes: 1_048_576,
+    maxTotalBytes: 256 * 1_048_576,
+    staleWhileRevalidate: 0,
+    staleIfError: 0,
+    methods: ['GET', 'HEAD'],
+    respectCacheControl: true,
+  },
+  coalesce: true,
+  retry: {
+    maxAttempts: 4,
+    baseDelay: 200,
+    maxDelay: 20_000,
+    backoff: 'exponential',
+    jitter: 'full',
+    statuses: [408, 425, 429, 500, 502, 503, 504],
+    respectRetryAfter: true,
+    maxRetryAfter: 60_000,
+    budget: { ratio: 0.2, minPerSecond: 10 },
+  },
+  timeout: 30_000,
+  breaker: { failureThreshold: 5, halfOpenAfter: 10_000 },
+} as const
+
+// ---- validation: every message names the option and the value it got ----
+
+export function show(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value)
+  if (typeof value === 'function') return 'a function'
+  if (Array.isArray(value)) return `[${value.map(show).join(', ')}]`
+  if (value !== null && typeof value === 'object') return 'an object'
+  return String(value)
+}
+
+export function checkKeys(name: string, value: object, known: readonly string[]): void {
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) {
+      throw new TypeError(`${name}.${key} is not an option; known: ${known.join(', ')}`)
+    }
+  }
+}
+
+function object<T extends object>(name: string, value: unknown, known: readonly string[]): T {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new TypeError(`${name} must be an object or false, got ${show(value)}`)
+  }
+  checkKeys(name, value, known)
+  return value as T
+}
+
+/** A finite number ≥ `min` (ms, bytes, ratios). */
+export function number(name: string, value: unknown, fallback: number, min = 0): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || Number.isNaN(value)) {
+    throw new TypeError(`${name} must be a number, got ${show(value)}`)
+  }
+  if (!Number.isFinite(value) || value < min) {
+    throw new RangeError(`${name} must be a finite number ≥ ${min}, got ${show(value)}`)
+  }
+  return value
+}
+
+/** An integer ≥ `min` (counts). */
+export function integer(name: string, value: unknown, fallback: number, min = 0): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || Number.isNaN(value)) {
+    throw new TypeError(`${name} must be an integer, got ${show(value)}`)
+  }
+  if (!Number.isInteger(value) || value < min) {
+    throw new RangeError(`${name} must be an integer ≥ ${min}, got ${show(value)}`)
+  }
+  return value
+}
+
+function boolean(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback
+  if (typeof value !== 'boolean')
+    throw new TypeError(`${name} must be a boolean, got ${show(value)}`)
+  return value
+}
+
+function oneOf<T extends string>(
+  name: string,
+  value: unknown,
+  fallback: T,
+  choices: readonly T[],
+): T {
+  if (value === undefined) return fallback
+  if (!choices.includes(value as T)) {
+    throw new RangeError(
+      `${name} must be one of ${choices.map(show).join(', ')}, got ${show(value)}`,
+    )
+  }
+  return value as T
+}
+
+export function func<F>(name: string, value: unknown): F | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'function')
+    throw new TypeError(`${name} must be a function, got ${show(value)}`)
+  return value as F
+}
+
+function list<T>(
+  name: string,
+  value: unknown,
+  fallback: readonly T[],
+  each: (v: unknown) => boolean,
+  what: string,
+): readonly T[] {
+  if (value === undefined) return fallback
+  if (!Array.isArray(value)) throw new TypeError(`${name} must be an array, got ${show(value)}`)
+  for (const item of value) {
+    if (!each(item)) throw new TypeError(`${name} must hold ${what}, got ${show(item)}`)
+  }
+  return value as T[]
+}
+
+const isString = (v: unknown) => typeof v === 'string' && v.length > 0
+const isStatus = (v: unknown) => Number.isInteger(v) && (v as number) >= 100 && (v as number) <= 599
+
+function resolveCache(value: unknown): ResolvedCache | false {
+  if (value === false) return false
+  const o = object<CacheOptions>('cache', value ?? {}, [
+    'ttl',
+    'maxEntries',
+    'maxBodyBytes',
+    'maxTotalBytes',
+    'staleWhileRevalidate',
+    'staleIfError',
+    'methods',
+    'respectCacheControl',
+    'keyHeaders',
+    'store',
+    'shared',
+  ])
+  const d = defaults.cache
+  if (
+    o.store !== undefined &&
+    (typeof o.store !== 'object' || o.store === null || typeof (o.store as Keyv).get !== 'function')
+  ) {
+    throw new TypeError(`cache.store must be a Keyv instance, got ${show(o.store)}`)
+  }
+  return {
+    ttl: number('cache.ttl', o.ttl, d.ttl),
+    maxEntries: integer('cache.maxEntries', o.maxEntries, d.maxEntries, 1),
+    maxBodyBytes: integer('cache.maxBodyBytes', o.maxBodyBytes, d.maxBodyBytes, 0),
+    maxTotalBytes: integer('cache.maxTotalBytes', o.maxTotalBytes, d.maxTotalBytes, 1),
+    staleWhileRevalidate: number(
+      'cache.staleWhileRevalidate',
+      o.staleWhileRevalidate,
+      d.staleWhileRevalidate,
+    ),
+    staleIfError: number('cache.staleIfError', o.staleIfError, d.staleIfError),
+    methods: new Set(
+      list<string>('cache.methods', o.methods, d.methods, isString, 'method names').map((m) =>
+        m.toUpperCase(),
+      ),
+    ),
+    respectCacheControl: boolean(
+      'cache.respectCacheControl',
+      o.respectCacheControl,
+      d.respectCacheControl,
+    ),
+    keyHeaders: list<string>(
+      'cache.keyHeaders',
+      o.keyHeaders,
+      defaultKeyHeaders,
+      isString,
+      'header names',
+    ).map((h) => h.toLowerCase()),
+    store: o.store,
+    shared: boolean('cache.shared', o.shared, o.store !== undefined),
+  }
+}
+
+function resolveRetry(value: unknown): ResolvedRetry | false {
+  if (value === false) return false
+  const o = object<RetryOptions>('retry', value ?? {}, [
+    'maxAttempts',
+    'baseDelay',
+    'maxDelay',
+    'backoff',
+    'jitter',
+    'statuses',
+    'respectRetryAfter',
+    'maxRetryAfter',
+    'deadline',
+    'budget',
+    'retryOn',
+  ])
+  const d = defaults.retry
+  const baseDelay = number('retry.baseDelay', o.baseDelay, d.baseDelay)
+  const maxDelay = number('retry.maxDelay', o.maxDelay, Math.max(d.maxDelay, baseDelay))
+  if (maxDelay < baseDelay) {
+    throw new RangeError(`retry.maxDelay must be ≥ retry.baseDelay (${baseDelay}), got ${maxDelay}`)
+  }
+  let budget: ResolvedRetry['budget'] = false
+  if (o.budget !== false) {
+    const b = object<RetryBudgetOptions>('retry.budget', o.budget ?? {}, ['ratio', 'minPerSecond'])
+    budget = {
+      ratio: number('retry.budget.ratio', b.ratio, d.budget.ratio),
+      minPerSecond: number('retry.budget.minPerSecond', b.minPerSecond, d.budget.minPerSecond),
+    }
+  }
+  return {
+    maxAttempts: integer('retry.maxAttempts', o.maxAttempts, d.maxAttempts, 1),
+    baseDelay,
+    maxDelay,
+    backoff: oneOf<Backoff>('retry.backoff', o.backoff, d.backoff, [
+      'exponential',
+      'linear',
+      'fixed',
+    ]),
+    jitter: oneOf<Jitter>('retry.jitter', o.jitter, d.jitter, [
+      'full',
+      'equal',
+      'decorrelated',
+      'none',
+    ]),
+    statuses: new Set(
+      list<number>('retry.statuses', o.statuses, d.statuses, isStatus, 'HTTP statuses (100-599)'),
+    ),
+    respectRetryAfter: boolean('retry.respectRetryAfter', o.respectRetryAfter, d.respectRetryAfter),
+    maxRetryAfter: number('retry.maxRetryAfter', o.maxRetryAfter, d.maxRetryAfter),
+    deadline: o.deadline === undefined ? undefined : number('retry.deadline', o.deadline, 0, 1),
+    budget,
+    retryOn: func('retry.retryOn', o.retryOn),
+  }
+}
+
+function resolveBreaker(value: unknown): ResolvedBreaker | false {
+  if (value === false) return false
+  const o = object<BreakerOptions>('breaker', value ?? {}, [
+    'failureThreshold',
+    'halfOpenAfter',
+    'scope',
+  ])
+  const d = defaults.breaker
+  return {
+    failureThreshold: integer(
+      'breaker.failureThreshold',
+      o.failureThreshold,
+      d.failureThreshold,
+      1,
+    ),
+    halfOpenAfter: number('breaker.halfOpenAfter', o.halfOpenAfter, d.halfOpenAfter),
+    scope: func<ResolvedBreaker['scope']>('breaker.scope', o.scope) ?? ((call) => call.origin),
+  }
+}
+
+/** The option names `resolveOptions` knows; front doors add their own. */
+export const optionNames = [
+  'namespace',
+  'cache',
+  'coalesce',
+  'retry',
+  'timeout',
+  'breaker',
+  'onEvent',
+  'clock',
+] as const
+
+/** Validates every option once, at construction, and fills in the defaults. */
+export function resolveOptions(
+  value: unknown,
+  extraNames: readonly string[] = [],
+): ResolvedOptions {
+  const o = object<BreakwaterOptions>('options', value ?? {}, [...optionNames, ...extraNames])
+  const namespace = o.namespace ?? defaults.namespace
+  if (!isString(namespace))
+    throw new TypeError(`namespace must be a non-empty string, got ${show(namespace)}`)
+  const clock = o.clock ?? systemClock
+  if (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function') {
+    throw new TypeError(`clock must be an object with now(), got ${show(clock)}`)
+  }
+  return {
+    namespace,
+    cache: resolveCache(o.cache),
+    coalesce: boolean('coalesce', o.coalesce, defaults.coalesce),
+    retry: resolveRetry(o.retry),
+    timeout: number('timeout', o.timeout, defaults.timeout),
+    breaker: resolveBreaker(o.breaker),
+    onEvent: func('onEvent', o.onEvent),
+    clock,
+  }
+}

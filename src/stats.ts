@@ -1,0 +1,82 @@
+/** What one instance did since it was created. */
+export interface Stats {
+  /** Calls made through the front door. */
+  readonly requests: number
+  /** Calls answered from a fresh cache entry. */
+  readonly cacheHits: number
+  /** Cache lookups that found nothing usable. */
+  readonly cacheMisses: number
+  /** Calls answered from a stale entry (while revalidating, or because the upstream failed). */
+  readonly staleServed: number
+  /** Calls that joined an identical call already in flight instead of calling upstream. */
+  readonly coalesced: number
+  /** Attempts sent to the upstream (retries included). */
+  readonly upstreamCalls: number
+  /** Attempts after the first. */
+  readonly retries: number
+  /** Calls that ended on a failure after retrying, or without being allowed to retry. */
+  readonly giveUps: number
+  /** Calls that waited for a rate-limit budget. */
+  readonly throttled: number
+  /** Calls refused by a rate-limit budget. */
+  readonly rateLimitRejects: number
+  /** Times a breaker opened. */
+  readonly breakerOpens: number
+  /** Calls failed fast by an open breaker. */
+  readonly breakerRejects: number
+  /** Calls answered with a recorded outcome of the same idempotency key. */
+  readonly idempotentReplays: number
+  /** Cache store operations that failed (counted apart from misses). */
+  readonly cacheErrors: number
+  /** Attempts that ran past `timeout`. */
+  readonly timeouts: number
+  /** (cacheHits + staleServed) / cache lookups; 0 before the first lookup. */
+  readonly hitRatio: number
+  /** Calls answered without an upstream call of their own: hits, stale, coalesced, replays. */
+  readonly callsSaved: number
+}
+
+type CounterName = Exclude<keyof Stats, 'hitRatio' | 'callsSaved'>
+
+/** Plain counters behind `stats()`; stages bump them directly, which costs next to nothing. */
+export class Counters implements Record<CounterName, number> {
+  requests = 0
+  cacheHits = 0
+  cacheMisses = 0
+  staleServed = 0
+  coalesced = 0
+  upstreamCalls = 0
+  retries = 0
+  giveUps = 0
+  throttled = 0
+  rateLimitRejects = 0
+  breakerOpens = 0
+  breakerRejects = 0
+  idempotentReplays = 0
+  cacheErrors = 0
+  timeouts = 0
+
+  snapshot(): Stats {
+    const served = this.cacheHits + this.staleServed
+    const lookups = served + this.cacheMisses
+    return {
+      requests: this.requests,
+      cacheHits: this.cacheHits,
+      cacheMisses: this.cacheMisses,
+      staleServed: this.staleServed,
+      coalesced: this.coalesced,
+      upstreamCalls: this.upstreamCalls,
+      retries: this.retries,
+      giveUps: this.giveUps,
+      throttled: this.throttled,
+      rateLimitRejects: this.rateLimitRejects,
+      breakerOpens: this.breakerOpens,
+      breakerRejects: this.breakerRejects,
+      idempotentReplays: this.idempotentReplays,
+      cacheErrors: this.cacheErrors,
+      timeouts: this.timeouts,
+      hitRatio: lookups === 0 ? 0 : served / lookups,
+      callsSaved: served + this.coalesced + this.idempotentReplays,
+    }
+  }
+}
