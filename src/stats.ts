@@ -34,9 +34,11 @@ export interface Stats {
   readonly hitRatio: number
   /** Calls answered without an upstream call of their own: hits, stale, coalesced, replays. */
   readonly callsSaved: number
+  /** Upstream calls in flight now that identical calls may join (0 when all is quiet). */
+  readonly inFlight: number
 }
 
-type CounterName = Exclude<keyof Stats, 'hitRatio' | 'callsSaved'>
+type CounterName = Exclude<keyof Stats, 'hitRatio' | 'callsSaved' | 'inFlight'>
 
 /** Plain counters behind `stats()`; stages bump them directly, which costs next to nothing. */
 export class Counters implements Record<CounterName, number> {
@@ -56,7 +58,7 @@ export class Counters implements Record<CounterName, number> {
   cacheErrors = 0
   timeouts = 0
 
-  snapshot(): Stats {
+  snapshot(inFlight = 0): Stats {
     const served = this.cacheHits + this.staleServed
     const lookups = served + this.cacheMisses
     return {
@@ -77,6 +79,7 @@ export class Counters implements Record<CounterName, number> {
       timeouts: this.timeouts,
       hitRatio: lookups === 0 ? 0 : served / lookups,
       callsSaved: served + this.coalesced + this.idempotentReplays,
+      inFlight,
     }
   }
 }

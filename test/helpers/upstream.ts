@@ -88,3 +88,15 @@ export function reset(req: IncomingMessage): void {
 }
 
 export const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** What `defaultHandler` answers. */
+export interface Echo {
+  readonly n: number
+  readonly method: string
+  readonly url: string
+}
+
+/** Reads a Response of `defaultHandler`. */
+export async function echoOf(res: Response): Promise<Echo> {
+  return (await res.json()) as Echo
+}

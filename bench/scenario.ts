@@ -1,0 +1,155 @@
+import { Bench, hrtimeNowTimestampProvider } from 'tinybench'
+
+/** What the runner passes to every scenario. */
+export interface RunOptions {
+  /** Fewer and shorter cycles: for a quick look, not for figures to compare. */
+  readonly quick: boolean
+}
+
+/** One named, realistic situation, measured with its floors and peers in the same run. */
+export interface Scenario {
+  /** Short kebab-case name, matched by `--filter`. */
+  readonly name: string
+  /** One sentence on what the scenario stands for. */
+  readonly description: string
+  run(options: RunOptions): Promise<ScenarioResult>
+}
+
+/** One thing measured within a scenario. */
+export interface Subject {
+  readonly name: string
+  /** Floors bound the cost from below; peers are other libraries doing the same job. */
+  readonly role: 'floor' | 'subject' | 'peer'
+  /** The floor this subject is compared to (a floor's is itself). */
+  readonly floor: string
+  /**
+   * Operations per timed sample. 1 gives a true per-operation p99; operations far below the
+   * timer's own cost need a batch, and then only the mean per operation is reported. A batch
+   * above 1 is for synchronous operations only: the loop does not await.
+   * @default 1
+   */
+  readonly batch?: number
+  /** One operation. */
+  readonly fn: () => unknown
+}
+
+export interface Figures {
+  readonly subject: string
+  readonly role: Subject['role']
+  readonly floor: string
+  readonly opsPerSecond: number
+  readonly meanNs: number
+  readonly p50Ns: number | null
+  readonly p99Ns: number | null
+  /** Relative margin of error of the mean, in percent. */
+  readonly rmePercent: number
+  readonly samples: number
+  readonly batch: number
+  /** This subject's mean over its floor's mean. */
+  readonly ratioToFloor: number
+}
+
+export interface Ratio {
+  readonly name: string
+  readonly value: number
+  /** Met when `value` is below it. */
+  readonly goalBelow: number | null
+  readonly met: boolean | null
+}
+
+/** Something that must hold for the figures to mean what they claim (a hit was a hit). */
+export interface Check {
+  readonly name: string
+  readonly ok: boolean
+  readonly detail: string
+}
+
+export interface ScenarioResult {
+  readonly name: string
+  readonly description: string
+  readonly figures: readonly Figures[]
+  readonly ratios: readonly Ratio[]
+  readonly checks: readonly Check[]
+}
+
+/**
+ * Measures subjects one after another with tinybench, in one process and one run, so that
+ * their figures share the machine's state and can be divided by one another.
+ */
+export async function measure(
+  subjects: readonly Subject[],
+  options: RunOptions,
+): Promise<Figures[]> {
+  const bench = new Bench({
+    time: options.quick ? 150 : 1_000,
+    warmupTime: options.quick ? 50 : 250,
+    timestampProvider: hrtimeNowTimestampProvider,
+    // Per-operation samples of a few µs would otherwise carry the timer's own cost.
+    subtractTimerOverhead: true,
+    throws: true,
+  })
+  const byName = new Map(subjects.map((s) => [s.name, s]))
+  for (const subject of subjects) {
+    if (!byName.has(subject.floor)) {
+      throw new Error(`subject ${subject.name}: floor ${subject.floor} is not among the subjects`)
+    }
+    const batch = subject.batch ?? 1
+    if (batch === 1) {
+      bench.add(subject.name, subject.fn)
+      continue
+    }
+    bench.add(subject.name, () => {
+      const start = bench.now()
+      // Stored where it stays observable, so that the loop body cannot be optimized away.
+      for (let i = 0; i < batch; i++) sink.last = subject.fn()
+      const elapsed = bench.now() - start
+      return { overriddenDuration: elapsed / batch, overriddenIterationCost: elapsed }
+    })
+  }
+  await bench.run()
+
+  const means = new Map<string, number>()
+  const partial = bench.tasks.map((task) => {
+    const result = task.result
+    if (result.state !== 'completed') {
+      const reason = result.state === 'errored' ? `: ${result.error.message}` : ''
+      throw new Error(`subject ${task.name} ended ${result.state}${reason}`)
+    }
+    const subject = byName.get(task.name) as Subject
+    const batch = subject.batch ?? 1
+    const meanNs = result.latency.mean * 1e6
+    means.set(task.name, meanNs)
+    return {
+      subject: task.name,
+      role: subject.role,
+      floor: subject.floor,
+      opsPerSecond: 1e9 / meanNs,
+      meanNs,
+      p50Ns: batch === 1 ? result.latency.p50 * 1e6 : null,
+      p99Ns: batch === 1 ? result.latency.p99 * 1e6 : null,
+      rmePercent: result.latency.rme,
+      samples: result.latency.samplesCount,
+      batch,
+    }
+  })
+  return partial.map((f) => ({ ...f, ratioToFloor: f.meanNs / (means.get(f.floor) as number) }))
+}
+
+const sink: { last: unknown } = { last: undefined }
+
+/** `a / b` of two measured subjects, with an optional goal that the quotient stays below. */
+export function ratio(
+  figures: readonly Figures[],
+  name: string,
+  numerator: string,
+  denominator: string,
+  goalBelow: number | null = null,
+): Ratio {
+  const mean = (subject: string) => {
+    const found = figures.find((f) => f.subject === subject)
+    if (found === undefined) throw new Error(`ratio ${name}: no subject ${subject}`)
+    return found.meanNs
+  }
+  const value = mean(numerator) / mean(denominator)
+  return { name, value, goalBelow, met: goalBelow === null ? null : value < goalBelow }
+}

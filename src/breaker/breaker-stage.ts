@@ -1,0 +1,85 @@
+import { LRUCache } from 'lru-cache'
+import type { StageContext } from '../context.js'
+import { eventBase } from '../context.js'
+import { CircuitOpenError, isRateLimitError } from '../errors.js'
+import type { ResolvedBreaker } from '../options.js'
+import type { Call, Outcome, Stage } from '../pipeline.js'
+import type { BreakerState } from './breaker-state.js'
+import { admit, closed, onFailure, onInconclusive, onSuccess } from './breaker-state.js'
+
+/** Scopes come from user input (hosts, a user's scope function), so their number is capped. */
+const maxScopes = 1_000
+
+type Verdict = 'success' | 'failure' | 'inconclusive'
+
+/** 5xx and 408 say the upstream is unwell; other statuses are answers, even unwelcome ones. */
+function verdictOf(outcome: Outcome): Verdict {
+  if (outcome.kind === 'http' && (outcome.status >= 500 || outcome.status === 408)) {
+    return 'failure'
+  }
+  return 'success'
+}
+
+/**
+ * The caller's own abort and a local rate-limit refusal say nothing about the upstream, so
+ * they neither count towards opening nor close a half-open breaker.
+ */
+function verdictOfError(error: unknown, call: Call): Verdict {
+  if (call.signal?.aborted || isRateLimitError(error)) return 'inconclusive'
+  return 'failure'
+}
+
+/**
+ * Fails calls fast while the upstream of their scope (by default the origin) is known to be
+ * down: after `failureThreshold` consecutive failures nothing is sent for `halfOpenAfter` ms,
+ * then one probe decides whether to close again.
+ */
+export function createBreakerStage(ctx: StageContext, breaker: ResolvedBreaker): Stage {
+  const { failureThreshold, halfOpenAfter, scope: scopeOf } = breaker
+  // An evicted scope starts closed again: the worst it costs is `failureThreshold` calls.
+  const states = new LRUCache<string, BreakerState>({ max: maxScopes })
+
+  const move = (call: Call, scope: string, from: BreakerState, to: BreakerState): void => {
+    if (to === from) return
+    // A closed breaker with no failures is the default, so it need not take a slot.
+    if (to.name === 'closed' && to.failures === 0) states.delete(scope)
+    else states.set(scope, to)
+    if (to.name === from.name) return
+    if (to.name === 'open') ctx.counters.breakerOpens++
+    if (ctx.events.wants('breaker')) {
+      ctx.events.emit({ type: 'breaker', ...eventBase(call), scope, from: from.name, to: to.name })
+    }
+  }
+
+  const settle = (call: Call, scope: string, verdict: Verdict, wasProbe: boolean): void => {
+    const from = states.get(scope) ?? closed
+    const to =
+      verdict === 'success'
+        ? onSuccess(from, wasProbe)
+        : verdict === 'failure'
+          ? onFailure(from, ctx.clock.now(), failureThreshold, wasProbe)
+          : onInconclusive(from, wasProbe)
+    move(call, scope, from, to)
+  }
+
+  return async (call, next) => {
+    // Only what `CallInfo` names: a user's scope function has no business with the headers.
+    const scope = scopeOf({ method: call.method, url: call.url, origin: call.origin })
+    const from = states.get(scope) ?? closed
+    const admission = admit(from, ctx.clock.now(), halfOpenAfter)
+    move(call, scope, from, admission.state)
+    if (!admission.allowed) {
+      ctx.counters.breakerRejects++
+      throw new CircuitOpenError(scope, admission.retryAfter)
+    }
+    let outcome: Outcome
+    try {
+      outcome = await next(call)
+    } catch (error) {
+      settle(call, scope, verdictOfError(error, call), admission.probe)
+      throw error
+    }
+    settle(call, scope, verdictOf(outcome), admission.probe)
+    return outcome
+  }
+}

@@ -1,0 +1,166 @@
+import type Keyv from 'keyv'
+import type { StageContext } from '../context.js'
+import { eventBase } from '../context.js'
+import type { ResolvedCache } from '../options.js'
+import type { Call, Next, Outcome, Stage } from '../pipeline.js'
+import { discard } from '../pipeline.js'
+import type { CacheEntry } from './entry.js'
+import { isEntry } from './entry.js'
+import type { StorePolicy } from './freshness.js'
+import { freshnessOf, planEntry, retentionOf } from './freshness.js'
+
+/** The cache stage, and how to wait for the refreshes it started in the background. */
+export interface CacheStage {
+  readonly stage: Stage
+  /** Resolves once no background refresh is running. */
+  close(): Promise<void>
+}
+
+/** RFC 5861 §4: the answers that stale-if-error may stand in for. */
+const isServerError = (outcome: Outcome): boolean =>
+  outcome.kind === 'http' && outcome.status >= 500 && outcome.status <= 504
+
+/**
+ * Serves fresh entries, serves stale ones while one background refresh runs
+ * (`staleWhileRevalidate`) or while the upstream fails (`staleIfError`), and stores what may be
+ * stored. The store fails open: an error reading or writing it is counted and the call goes on
+ * uncached.
+ */
+export function createCacheStage(ctx: StageContext, cache: ResolvedCache, store: Keyv): CacheStage {
+  const { counters, events, clock } = ctx
+  const basePolicy: StorePolicy = {
+    ttl: cache.ttl,
+    callTtl: false,
+    respectCacheControl: cache.respectCacheControl,
+    shared: cache.shared,
+    staleWhileRevalidate: cache.staleWhileRevalidate,
+    staleIfError: cache.staleIfError,
+    maxBodyBytes: cache.maxBodyBytes,
+  }
+  // Coalesced callers all hand back one outcome object; it is written once, by the first.
+  const written = new WeakSet<Outcome>()
+  const refreshes = new Map<string, Promise<void>>()
+
+  const failed = (call: Call, error: unknown): void => {
+    counters.cacheErrors++
+    if (events.wants('cacheError')) events.emit({ type: 'cacheError', ...eventBase(call), error })
+  }
+
+  const missed = (call: Call): void => {
+    counters.cacheMisses++
+    if (events.wants('miss')) events.emit({ type: 'miss', ...eventBase(call) })
+  }
+
+  const serveStale = (call: Call, entry: CacheEntry, reason: 'revalidate' | 'error'): Outcome => {
+    counters.staleServed++
+    if (events.wants('stale')) events.emit({ type: 'stale', ...eventBase(call), reason })
+    return entry.outcome
+  }
+
+  const save = async (call: Call, outcome: Outcome): Promise<void> => {
+    if (written.has(outcome)) return
+    written.add(outcome)
+    const now = clock.now()
+    const policy =
+      call.ttl === undefined ? basePolicy : { ...basePolicy, ttl: call.ttl, callTtl: true }
+    const times = planEntry(outcome, policy, now)
+    if (times === undefined) return
+    let stored = outcome
+    if (outcome.kind === 'value') {
+      // A copy, so that a caller changing its result never changes what later callers get.
+      try {
+        stored = { kind: 'value', value: structuredClone(outcome.value) }
+      } catch {
+        return
+      }
+    }
+    const entry: CacheEntry = { outcome: stored, times }
+    try {
+      // Keyv reads a ttl of 0 as "forever"; planEntry only plans entries with a window ahead.
+      const kept = await store.set(call.key, entry, Math.ceil(retentionOf(times, now)))
+      if (!kept) failed(call, new Error(`cache store did not keep the entry for ${call.target}`))
+    } catch (error) {
+      failed(call, error)
+    }
+  }
+
+  const refreshOnce = async (call: Call, next: Next): Promise<void> => {
+    try {
+      // No caller waits for this outcome, so no caller's signal may cut it short.
+      const outcome = await next({ ...call, signal: undefined })
+      await save(call, outcome)
+      discard(outcome)
+    } catch {
+      // A failed refresh leaves the stale entry in place until its windows close.
+    }
+  }
+
+  const refresh = (call: Call, next: Next): void => {
+    if (refreshes.has(call.key)) return
+    // `finally` runs as a later reaction, so the key is always set before it is deleted.
+    const running = refreshOnce(call, next).finally(() => refreshes.delete(call.key))
+    refreshes.set(call.key, running)
+  }
+
+  /** Goes upstream with an entry usable on failure in hand, which it serves when that fails. */
+  const withFallback = async (call: Call, next: Next, fallback: CacheEntry): Promise<Outcome> => {
+    let outcome: Outcome
+    try {
+      outcome = await next(call)
+    } catch (error) {
+      // The caller's own abort is an answer the caller asked for, not a failure to hide.
+      if (call.signal?.aborted === true) {
+        missed(call)
+        throw error
+      }
+      return serveStale(call, fallback, 'error')
+    }
+    if (isServerError(outcome)) {
+      discard(outcome)
+      return serveStale(call, fallback, 'error')
+    }
+    // Counted once the stale entry is known to be unused, so each lookup counts once.
+    missed(call)
+    await save(call, outcome)
+    return outcome
+  }
+
+  const stage: Stage = async (call, next) => {
+    if (!call.cacheable) return next(call)
+    let found: unknown
+    try {
+      found = await store.get(call.key)
+    } catch (error) {
+      failed(call, error)
+    }
+    if (found !== undefined) {
+      if (isEntry(found)) {
+        const state = freshnessOf(found.times, clock.now())
+        if (state === 'fresh') {
+          counters.cacheHits++
+          if (events.wants('hit')) events.emit({ type: 'hit', ...eventBase(call) })
+          return found.outcome
+        }
+        if (state === 'stale') {
+          refresh(call, next)
+          return serveStale(call, found, 'revalidate')
+        }
+        if (state === 'staleIfError') return withFallback(call, next, found)
+      } else {
+        failed(call, new TypeError(`cache store holds a foreign value under ${call.key}`))
+      }
+    }
+    missed(call)
+    const outcome = await next(call)
+    await save(call, outcome)
+    return outcome
+  }
+
+  return {
+    stage,
+    async close() {
+      // Calls still arriving while closing may start refreshes of their own.
+      while (refreshes.size > 0) await Promise.all(refreshes.values())
+    },
+  }
+}

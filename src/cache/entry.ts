@@ -1,0 +1,53 @@
+import type { Outcome } from '../pipeline.js'
+import type { EntryTimes } from './freshness.js'
+
+/** What the cache stage keeps under a call's key. */
+export interface CacheEntry {
+  readonly outcome: Outcome
+  readonly times: EntryTimes
+}
+
+/**
+ * True when `value` has the shape of a `CacheEntry`. A store may be shared with other code or
+ * hold what an older version wrote, so whatever it returns is checked before it is served.
+ */
+export function isEntry(value: unknown): value is CacheEntry {
+  if (typeof value !== 'object' || value === null) return false
+  const { outcome, times } = value as { outcome?: unknown; times?: unknown }
+  return isTimes(times) && isOutcome(outcome)
+}
+
+function isTimes(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false
+  const t = value as Record<keyof EntryTimes, unknown>
+  return (
+    Number.isFinite(t.storedAt) &&
+    Number.isFinite(t.freshUntil) &&
+    Number.isFinite(t.staleWhileRevalidateUntil) &&
+    Number.isFinite(t.staleIfErrorUntil)
+  )
+}
+
+function isOutcome(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false
+  const o = value as Record<string, unknown>
+  if (o.kind === 'value') return 'value' in o
+  return (
+    o.kind === 'http' &&
+    Number.isInteger(o.status) &&
+    typeof o.statusText === 'string' &&
+    typeof o.url === 'string' &&
+    (o.body === null || o.body instanceof Uint8Array) &&
+    isHeaderPairs(o.headers)
+  )
+}
+
+function isHeaderPairs(value: unknown): boolean {
+  if (!Array.isArray(value)) return false
+  for (const pair of value) {
+    if (!Array.isArray(pair) || typeof pair[0] !== 'string' || typeof pair[1] !== 'string') {
+      return false
+    }
+  }
+  return true
+}

@@ -1,0 +1,191 @@
+/**
+ * Whether an outcome may be stored, for how long, and what a stored entry is good for at a given
+ * moment. Pure: the caller passes `now` (RFC 9111 for freshness, RFC 5861 for the stale windows).
+ */
+import type { HttpOutcome, Outcome } from '../pipeline.js'
+import { isComplete } from '../pipeline.js'
+
+/** The response directives breakwater acts on; ages in seconds, as sent. */
+export interface CacheControl {
+  readonly noStore: boolean
+  readonly noCache: boolean
+  readonly private: boolean
+  readonly public: boolean
+  /** Seconds; an invalid value reads as 0 (stale), as RFC 9111 §4.2.1 advises. */
+  readonly maxAge: number | undefined
+  /** Seconds, for shared caches only; an invalid value reads as 0. */
+  readonly sMaxAge: number | undefined
+  readonly mustRevalidate: boolean
+  readonly proxyRevalidate: boolean
+}
+
+/** How the cache stage stores one outcome. */
+export interface StorePolicy {
+  /** ms an entry is fresh: the call's `ttl`, else `cache.ttl`. */
+  readonly ttl: number
+  /** The ttl came from the call, so it overrides the response's `max-age` and `s-maxage`. */
+  readonly callTtl: boolean
+  readonly respectCacheControl: boolean
+  /** The store is shared between users: `private` is not stored, `s-maxage` applies. */
+  readonly shared: boolean
+  /** ms past freshness during which the entry is served while it is refreshed. */
+  readonly staleWhileRevalidate: number
+  /** ms past freshness during which the entry is served when the upstream fails. */
+  readonly staleIfError: number
+  readonly maxBodyBytes: number
+}
+
+/** When an entry was stored and until when it is good for what, as absolute clock ms. */
+export interface EntryTimes {
+  readonly storedAt: number
+  readonly freshUntil: number
+  readonly staleWhileRevalidateUntil: number
+  readonly staleIfErrorUntil: number
+}
+
+/** `stale`: may be served while one refresh runs; `staleIfError`: only when the upstream fails. */
+export type Freshness = 'fresh' | 'stale' | 'staleIfError' | 'expired'
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] }
+
+/** RFC 9111 §1.2.2: a cache must treat a delta-seconds it cannot represent as 2^31. */
+const maxDeltaSeconds = 2_147_483_648
+
+/**
+ * Reads a `Cache-Control` value. Names are case-insensitive, values may be quoted, commas inside
+ * quotes do not split; for a repeated age the first one counts (RFC 9111 §4.2.1).
+ */
+export function parseCacheControl(value: string | undefined): CacheControl {
+  const cc: Mutable<CacheControl> = {
+    noStore: false,
+    noCache: false,
+    private: false,
+    public: false,
+    maxAge: undefined,
+    sMaxAge: undefined,
+    mustRevalidate: false,
+    proxyRevalidate: false,
+  }
+  if (value === undefined) return cc
+  for (const part of splitDirectives(value)) {
+    const eq = part.indexOf('=')
+    const name = (eq === -1 ? part : part.slice(0, eq)).trim().toLowerCase()
+    const arg = eq === -1 ? undefined : unquote(part.slice(eq + 1).trim())
+    if (name === 'no-store') cc.noStore = true
+    // The field-name forms (`no-cache="x"`, `private="x"`) are read as the whole response:
+    // storing a response minus some fields is a refinement not worth its risk.
+    else if (name === 'no-cache') cc.noCache = true
+    else if (name === 'private') cc.private = true
+    else if (name === 'public') cc.public = true
+    else if (name === 'max-age') cc.maxAge ??= deltaSeconds(arg)
+    else if (name === 's-maxage') cc.sMaxAge ??= deltaSeconds(arg)
+    else if (name === 'must-revalidate') cc.mustRevalidate = true
+    else if (name === 'proxy-revalidate') cc.proxyRevalidate = true
+  }
+  return cc
+}
+
+function splitDirectives(value: string): string[] {
+  const parts: string[] = []
+  let start = 0
+  let quoted = false
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i]
+    if (quoted && c === '\\') i++
+    else if (c === '"') quoted = !quoted
+    else if (c === ',' && !quoted) {
+      parts.push(value.slice(start, i))
+      start = i + 1
+    }
+  }
+  parts.push(value.slice(start))
+  return parts
+}
+
+function unquote(arg: string): string {
+  if (arg.length < 2 || !arg.startsWith('"') || !arg.endsWith('"')) return arg
+  return arg.slice(1, -1).replace(/\\(.)/g, '$1')
+}
+
+function deltaSeconds(arg: string | undefined): number {
+  if (arg === undefined || !/^\d+$/.test(arg)) return 0
+  return Math.min(Number(arg), maxDeltaSeconds)
+}
+
+/**
+ * The times of a new entry for `outcome`, or undefined when it must not be stored: not a
+ * complete 2xx, a body over `maxBodyBytes`, a cookie, an event stream, or (with
+ * `respectCacheControl`) `no-store`, `no-cache`, or `private` in a shared store.
+ */
+export function planEntry(
+  outcome: Outcome,
+  policy: StorePolicy,
+  now: number,
+): EntryTimes | undefined {
+  let { ttl: lifetime, staleWhileRevalidate, staleIfError } = policy
+  if (outcome.kind === 'http') {
+    if (!isStorableResponse(outcome, policy.maxBodyBytes)) return undefined
+    if (policy.respectCacheControl) {
+      const cc = parseCacheControl(cacheControlOf(outcome))
+      if (cc.noStore || cc.noCache || (cc.private && policy.shared)) return undefined
+      const sMaxAge = policy.shared ? cc.sMaxAge : undefined
+      const age = sMaxAge ?? cc.maxAge
+      if (!policy.callTtl && age !== undefined) lifetime = age * 1000
+      // RFC 9111 §5.2.2: these forbid serving stale; proxy-revalidate and s-maxage bind only
+      // shared caches.
+      if (cc.mustRevalidate || (policy.shared && (cc.proxyRevalidate || sMaxAge !== undefined))) {
+        staleWhileRevalidate = 0
+        staleIfError = 0
+      }
+    }
+  }
+  if (lifetime <= 0 && staleWhileRevalidate <= 0 && staleIfError <= 0) return undefined
+  const freshUntil = now + lifetime
+  return {
+    storedAt: now,
+    freshUntil,
+    staleWhileRevalidateUntil: freshUntil + staleWhileRevalidate,
+    staleIfErrorUntil: freshUntil + staleIfError,
+  }
+}
+
+function isStorableResponse(outcome: HttpOutcome, maxBodyBytes: number): boolean {
+  // A 206 holds part of a body; replayed to a call without `Range` it would be wrong.
+  if (outcome.status < 200 || outcome.status > 299 || outcome.status === 206) return false
+  if (!isComplete(outcome)) return false
+  if (outcome.body instanceof Uint8Array && outcome.body.byteLength > maxBodyBytes) return false
+  for (const [name, value] of outcome.headers) {
+    // A cookie belongs to one client; handing it to every caller would leak a session.
+    if (name === 'set-cookie') return false
+    if (name === 'content-type' && mediaTypeOf(value) === 'text/event-stream') return false
+  }
+  return true
+}
+
+function mediaTypeOf(contentType: string): string {
+  const semicolon = contentType.indexOf(';')
+  return (semicolon === -1 ? contentType : contentType.slice(0, semicolon)).trim().toLowerCase()
+}
+
+/** Every `cache-control` line, joined as RFC 9110 §5.3 allows. */
+function cacheControlOf(outcome: HttpOutcome): string | undefined {
+  let joined: string | undefined
+  for (const [name, value] of outcome.headers) {
+    if (name === 'cache-control') joined = joined === undefined ? value : `${joined},${value}`
+  }
+  return joined
+}
+
+/** What an entry is good for at `now`; each boundary belongs to the later state. */
+export function freshnessOf(times: EntryTimes, now: number): Freshness {
+  if (now < times.freshUntil) return 'fresh'
+  if (now < times.staleWhileRevalidateUntil) return 'stale'
+  if (now < times.staleIfErrorUntil) return 'staleIfError'
+  return 'expired'
+}
+
+/** ms the store must keep the entry from `now` on: until its last window closes. */
+export function retentionOf(times: EntryTimes, now: number): number {
+  // Both windows start at freshUntil and are never negative, so one of them ends last.
+  return Math.max(times.staleWhileRevalidateUntil, times.staleIfErrorUntil) - now
+}

@@ -1,0 +1,73 @@
+import { checkKeys, number, show } from './options.js'
+
+/** Options for one call: `init.breakwater` for fetch. */
+export interface CallOptions {
+  /** `false`: neither read nor write the cache for this call. @default true */
+  cache?: boolean
+  /** ms this call's answer stays fresh, overriding `cache.ttl` and the response's Cache-Control. */
+  ttl?: number
+  /** The cache and coalescing key to use instead of method, URL, headers and body. */
+  key?: string
+  /** `false`: one attempt only. */
+  retry?: false
+  /** `false`: never join or be joined by an identical call. */
+  coalesce?: false
+  /** ms per attempt, overriding `timeout`; 0 turns it off. */
+  timeout?: number
+  /** ms for the whole call, overriding `retry.deadline`. */
+  deadline?: number
+}
+
+export interface ResolvedCallOptions {
+  readonly cache: boolean
+  readonly ttl: number | undefined
+  readonly key: string | undefined
+  readonly retry: boolean
+  readonly coalesce: boolean
+  readonly timeout: number | undefined
+  readonly deadline: number | undefined
+}
+
+const none: ResolvedCallOptions = {
+  cache: true,
+  ttl: undefined,
+  key: undefined,
+  retry: true,
+  coalesce: true,
+  timeout: undefined,
+  deadline: undefined,
+}
+
+const names = ['cache', 'ttl', 'key', 'retry', 'coalesce', 'timeout', 'deadline']
+
+/** Validates `init.breakwater`; the message names the option and the value. */
+export function resolveCallOptions(value: unknown): ResolvedCallOptions {
+  if (value === undefined || value === null) return none
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw new TypeError(`breakwater must be an object, got ${show(value)}`)
+  }
+  checkKeys('breakwater', value, names)
+  const o = value as CallOptions
+  if (o.cache !== undefined && typeof o.cache !== 'boolean') {
+    throw new TypeError(`breakwater.cache must be a boolean, got ${show(o.cache)}`)
+  }
+  if (o.retry !== undefined && o.retry !== false) {
+    throw new TypeError(`breakwater.retry must be false, got ${show(o.retry)}`)
+  }
+  if (o.coalesce !== undefined && o.coalesce !== false) {
+    throw new TypeError(`breakwater.coalesce must be false, got ${show(o.coalesce)}`)
+  }
+  if (o.key !== undefined && (typeof o.key !== 'string' || o.key.length === 0)) {
+    throw new TypeError(`breakwater.key must be a non-empty string, got ${show(o.key)}`)
+  }
+  return {
+    cache: o.cache ?? true,
+    ttl: o.ttl === undefined ? undefined : number('breakwater.ttl', o.ttl, 0),
+    key: o.key,
+    retry: o.retry !== false,
+    coalesce: o.coalesce !== false,
+    timeout: o.timeout === undefined ? undefined : number('breakwater.timeout', o.timeout, 0),
+    deadline:
+      o.deadline === undefined ? undefined : number('breakwater.deadline', o.deadline, 0, 1),
+  }
+}

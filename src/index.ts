@@ -1,0 +1,41 @@
+export type { CallOptions } from './call-options.js'
+export type { Clock } from './clock.js'
+export {
+  BreakwaterError,
+  type BreakwaterErrorCode,
+  CircuitOpenError,
+  IdempotencyConflictError,
+  isBreakwaterError,
+  isCircuitOpenError,
+  isIdempotencyConflictError,
+  isRateLimitError,
+  isTimeoutError,
+  RateLimitError,
+  TimeoutError,
+} from './errors.js'
+export {
+  type BreakerStateName,
+  type BreakwaterEvent,
+  type BreakwaterEventType,
+  channelNames,
+} from './events.js'
+export {
+  type BreakwaterFetch,
+  type BreakwaterRequestInit,
+  type CreateFetchOptions,
+  createFetch,
+} from './fetch.js'
+export type {
+  Backoff,
+  BreakerOptions,
+  BreakwaterOptions,
+  CacheOptions,
+  CallInfo,
+  Jitter,
+  RetryBudgetOptions,
+  RetryContext,
+  RetryOptions,
+} from './options.js'
+export type { Stats } from './stats.js'
+export type { FetchInit, FetchLike, ResponseLike } from './transport/fetch-transport.js'
+export { type WrapOptions, type Wrapped, wrap } from './wrap.js'

@@ -1,0 +1,91 @@
+import type Keyv from 'keyv'
+import { createBreakerStage } from './breaker/breaker-stage.js'
+import { createCacheStage } from './cache/cache-stage.js'
+import { createMemoryKeyv } from './cache/memory-store.js'
+import { createCoalesceStage } from './coalesce/coalesce-stage.js'
+import type { StageContext } from './context.js'
+import { Events } from './events.js'
+import { createTimeoutStage } from './limits/timeout.js'
+import type { ResolvedOptions } from './options.js'
+import { type Call, compose, type Next, type Outcome, type Stage } from './pipeline.js'
+import { createRetryStage } from './retry/retry-stage.js'
+import { Counters, type Stats } from './stats.js'
+
+/** One configured pipeline, shared by a front door and all of its calls. */
+export interface Instance {
+  readonly options: ResolvedOptions
+  readonly context: StageContext
+  /** Sends a call down the whole chain. */
+  run(call: Call): Promise<Outcome>
+  /** The same chain without the retry stage, for calls that asked `retry: false`. */
+  runOnce(call: Call): Promise<Outcome>
+  stats(): Stats
+  /** Waits for background refreshes, then releases the store and what `onClose` names. */
+  close(): Promise<void>
+  readonly closed: boolean
+}
+
+/**
+ * Composes the stages once, outermost first: cache → coalesce → breaker → retry → timeout →
+ * transport. A part turned off is absent, so a cache hit touches nothing below the cache.
+ */
+export function createInstance(
+  options: ResolvedOptions,
+  makeTransport: (context: StageContext) => Next,
+  onClose: () => Promise<void> = async () => {},
+): Instance {
+  const context: StageContext = {
+    counters: new Counters(),
+    events: new Events(options.onEvent),
+    clock: options.clock,
+  }
+  const transport = makeTransport(context)
+  const above: Stage[] = []
+  const below: Stage[] = []
+  let store: Keyv | undefined
+  let ownsStore = false
+  let closeCache = async () => {}
+  if (options.cache) {
+    ownsStore = options.cache.store === undefined
+    store =
+      options.cache.store ??
+      createMemoryKeyv({
+        maxEntries: options.cache.maxEntries,
+        maxTotalBytes: options.cache.maxTotalBytes,
+        maxBodyBytes: options.cache.maxBodyBytes,
+        namespace: options.namespace,
+      })
+    const cache = createCacheStage(context, options.cache, store)
+    above.push(cache.stage)
+    closeCache = cache.close
+  }
+  let inFlight = () => 0
+  if (options.coalesce) {
+    const coalesce = createCoalesceStage(context)
+    above.push(coalesce.stage)
+    inFlight = coalesce.inFlight
+  }
+  if (options.breaker) above.push(createBreakerStage(context, options.breaker))
+  below.push(createTimeoutStage(context))
+  const retry = options.retry ? [createRetryStage(context, options.retry)] : []
+  const run = compose([...above, ...retry, ...below], transport)
+  const runOnce = retry.length === 0 ? run : compose([...above, ...below], transport)
+  let closed = false
+  return {
+    options,
+    context,
+    run,
+    runOnce,
+    stats: () => context.counters.snapshot(inFlight()),
+    get closed() {
+      return closed
+    },
+    async close() {
+      if (closed) return
+      closed = true
+      await closeCache()
+      if (ownsStore) await store?.clear()
+      await onClose()
+    },
+  }
+}

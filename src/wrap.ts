@@ -1,0 +1,97 @@
+import { createInstance } from './instance.js'
+import { canonicalJson, valueKey } from './key.js'
+import { type BreakwaterOptions, func, resolveOptions, show } from './options.js'
+import type { Call, ValueOutcome } from './pipeline.js'
+import type { Stats } from './stats.js'
+import { createFunctionTransport } from './transport/function-transport.js'
+
+/** `wrap` options: every breakwater option, plus how calls are keyed and named. */
+export interface WrapOptions<A extends unknown[]> extends BreakwaterOptions {
+  /**
+   * The cache and coalescing key of a call. @default canonical JSON of the arguments (object
+   * keys sorted)
+   */
+  key?: (...args: A) => string
+  /** Names the function in keys, events and the default breaker scope. @default fn.name or 'wrap' */
+  name?: string
+}
+
+/** The wrapped function, plus its numbers and its shutdown. */
+export interface Wrapped<A extends unknown[], R> {
+  (...args: A): Promise<R>
+  /** What this instance did so far. */
+  stats(): Stats
+  /** Waits for background refreshes, then releases the store it opened. */
+  close(): Promise<void>
+}
+
+/**
+ * Puts breakwater in front of any promise-returning function, such as an SDK call. What the
+ * function throws is classified by its `status`/`statusCode`, `headers` and `code` (also on
+ * `cause`). Shared results (cached or coalesced) are handed out as copies.
+ *
+ * @example
+ * const create = wrap((params) => client.messages.create(params), { cache: { ttl: 60_000 } })
+ * const message = await create({ model, max_tokens: 256, messages })
+ */
+export function wrap<A extends unknown[], R>(
+  fn: (...args: A) => Promise<R> | R,
+  options: WrapOptions<A> = {},
+): Wrapped<A, R> {
+  if (typeof fn !== 'function') throw new TypeError(`wrap: fn must be a function, got ${show(fn)}`)
+  const resolved = resolveOptions(options, ['key', 'name'])
+  const keyOf = func<(...args: A) => string>('key', options.key)
+  const name = options.name ?? (fn.name || 'wrap')
+  if (typeof name !== 'string' || name.length === 0) {
+    throw new TypeError(`name must be a non-empty string, got ${show(name)}`)
+  }
+  const instance = createInstance(resolved, (context) =>
+    createFunctionTransport(fn as (...args: never[]) => unknown, context.counters),
+  )
+  const cacheable = resolved.cache !== false
+  const shared = cacheable || resolved.coalesce
+  const deadlineMs = resolved.retry ? resolved.retry.deadline : undefined
+
+  const wrapped = async (...args: A): Promise<R> => {
+    if (instance.closed) throw new TypeError(`wrap(${name}) called after close()`)
+    instance.context.counters.requests++
+    const key = keyOf === undefined ? canonicalJson(args) : keyOf(...args)
+    if (typeof key !== 'string')
+      throw new TypeError(`key(...) must return a string, got ${show(key)}`)
+    const call: Call = {
+      kind: 'value',
+      key: valueKey(name, key),
+      method: 'CALL',
+      url: '',
+      origin: name,
+      target: name,
+      headers: undefined,
+      body: undefined,
+      args,
+      signal: undefined,
+      cacheable,
+      coalescible: resolved.coalesce,
+      retry: true,
+      ttl: undefined,
+      timeout: resolved.timeout,
+      deadline: deadlineMs === undefined ? undefined : resolved.clock.now() + deadlineMs,
+    }
+    const outcome = (await instance.run(call)) as ValueOutcome
+    return (shared ? copyOf(outcome.value) : outcome.value) as R
+  }
+  return Object.assign(wrapped, {
+    stats: () => instance.stats(),
+    close: () => instance.close(),
+  }) as Wrapped<A, R>
+}
+
+/** A copy, so that one caller mutating its result never changes another's or the cache's. */
+function copyOf(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value
+  try {
+    return structuredClone(value)
+  } catch {
+    // Values that cannot be cloned (streams, functions) are neither stored nor copied.
+    return value
+  }
+}
