@@ -1,4 +1,4 @@
-import { checkKeys, number, show } from './options.js'
+import { checkKeys, number, show } from './validate.js'
 
 /** Options for one call: `init.breakwater` for fetch. */
 export interface CallOptions {

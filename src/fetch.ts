@@ -2,10 +2,11 @@ import { Agent, Response as UndiciResponse, fetch as undiciFetch } from 'undici'
 import { type CallOptions, resolveCallOptions } from './call-options.js'
 import { createInstance, type Instance } from './instance.js'
 import { httpKey } from './key.js'
-import { type BreakwaterOptions, func, type ResolvedOptions, resolveOptions } from './options.js'
+import { type BreakwaterOptions, type ResolvedOptions, resolveOptions } from './options.js'
 import type { Call, HttpOutcome } from './pipeline.js'
 import type { Stats } from './stats.js'
 import { createFetchTransport, type FetchLike } from './transport/fetch-transport.js'
+import { func } from './validate.js'
 
 /** `createFetch` options: every breakwater option, plus the fetch to send through. */
 export interface CreateFetchOptions extends BreakwaterOptions {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { createHash, hash } from 'node:crypto'
 
 /**
  * Request headers that carry a credential. They change who is asking, so they enter the key,
@@ -36,27 +36,24 @@ export interface HttpKeyParts {
   readonly custom: string | undefined
 }
 
+const credentialSet = new Set(credentialHeaders)
+
 /** sha-256 (hex) over method, normalized URL, the headers that change the answer and the body. */
 export function httpKey(parts: HttpKeyParts): string {
-  const hash = createHash('sha256')
-  const fields: string[] = []
-  for (const name of credentialHeaders) {
-    const value = parts.headers.get(name)
-    if (value !== null) fields.push(name, value)
+  // One walk over the headers: Headers#get validates its argument on every call.
+  const credentials: string[] = []
+  const varying: string[] = []
+  for (const [name, value] of parts.headers) {
+    if (credentialSet.has(name)) credentials.push(name, value)
+    else if (parts.keyHeaders.includes(name)) varying.push(name, value)
   }
   if (parts.custom !== undefined) {
-    hash.update(JSON.stringify(['custom', parts.custom, fields]))
-    return hash.digest('hex')
-  }
-  fields.push('|')
-  for (const name of parts.keyHeaders) {
-    const value = parts.headers.get(name)
-    if (value !== null) fields.push(name, value)
+    return hash('sha256', JSON.stringify(['custom', parts.custom, credentials]), 'hex')
   }
   // The JSON array ends unambiguously, so the body bytes after it cannot shift a boundary.
-  hash.update(JSON.stringify([parts.method, normalizeUrl(parts.url), fields]))
-  if (parts.body !== undefined) hash.update(parts.body)
-  return hash.digest('hex')
+  const head = JSON.stringify([parts.method, normalizeUrl(parts.url), credentials, varying])
+  if (parts.body === undefined) return hash('sha256', head, 'hex')
+  return createHash('sha256').update(head).update(parts.body).digest('hex')
 }
 
 /** sha-256 (hex) of a wrapped function's name and its call's key string. */

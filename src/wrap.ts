@@ -1,9 +1,10 @@
 import { createInstance } from './instance.js'
 import { canonicalJson, valueKey } from './key.js'
-import { type BreakwaterOptions, func, resolveOptions, show } from './options.js'
+import { type BreakwaterOptions, resolveOptions } from './options.js'
 import type { Call, ValueOutcome } from './pipeline.js'
 import type { Stats } from './stats.js'
 import { createFunctionTransport } from './transport/function-transport.js'
+import { func, show } from './validate.js'
 
 /** `wrap` options: every breakwater option, plus how calls are keyed and named. */
 export interface WrapOptions<A extends unknown[]> extends BreakwaterOptions {

@@ -49,7 +49,7 @@ export function createTimeoutStage(ctx: StageContext): Stage {
         controller.abort(error)
         reject(error)
       }, limit)
-      void callerSignal?.removeEventListener('abort', onCallerAbort, { once: true })
+      callerSignal?.addEventListener('abort', onCallerAbort, { once: true })
 
       let attempt: Promise<Outcome>
       try {

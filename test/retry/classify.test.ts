@@ -82,6 +82,10 @@ describe('classifyError', () => {
       code: 'ERR_SOMETHING',
     })
     expect(classifyError(error, statuses).code).toBe('ECONNRESET')
+    const unknownFirst = Object.assign(new Error('x', { cause: withCode('ENOTFOUND') }), {
+      code: 'ERR_SOMETHING',
+    })
+    expect(classifyError(unknownFirst, statuses).reason).toBe('ENOTFOUND')
   })
 
   it('marks failures that precede sending, and only those', () => {

@@ -26,12 +26,20 @@ describe('retryAfterDelay', () => {
   })
 
   it('reads Retry-After as an HTTP-date relative to now, in each of its three forms', () => {
-    for (const date of [
-      'Sun, 06 Nov 1994 08:50:07 GMT',
-      'Sunday, 06-Nov-94 08:50:07 GMT',
-      'Sun Nov  6 08:50:07 1994',
-    ]) {
-      expect(retryAfterDelay(headers({ 'retry-after': date }), now)).toBe(30_000)
+    // asctime carries no zone: it must be read as GMT even where the local zone is not.
+    const zone = process.env.TZ
+    process.env.TZ = 'America/New_York'
+    try {
+      for (const date of [
+        'Sun, 06 Nov 1994 08:50:07 GMT',
+        'Sunday, 06-Nov-94 08:50:07 GMT',
+        'Sun Nov  6 08:50:07 1994',
+      ]) {
+        expect(retryAfterDelay(headers({ 'retry-after': date }), now)).toBe(30_000)
+      }
+    } finally {
+      if (zone === undefined) delete process.env.TZ
+      else process.env.TZ = zone
     }
   })
 

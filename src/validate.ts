@@ -1,0 +1,97 @@
+/** Validators for options: every message names the option and the value it got. */
+
+export function show(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value)
+  if (typeof value === 'function') return 'a function'
+  if (Array.isArray(value)) return `[${value.map(show).join(', ')}]`
+  if (value !== null && typeof value === 'object') return 'an object'
+  return String(value)
+}
+
+export function checkKeys(name: string, value: object, known: readonly string[]): void {
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) {
+      throw new TypeError(`${name}.${key} is not an option; known: ${known.join(', ')}`)
+    }
+  }
+}
+
+export function object<T extends object>(
+  name: string,
+  value: unknown,
+  known: readonly string[],
+): T {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new TypeError(`${name} must be an object or false, got ${show(value)}`)
+  }
+  checkKeys(name, value, known)
+  return value as T
+}
+
+/** A finite number ≥ `min` (ms, bytes, ratios). */
+export function number(name: string, value: unknown, fallback: number, min = 0): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || Number.isNaN(value)) {
+    throw new TypeError(`${name} must be a number, got ${show(value)}`)
+  }
+  if (!Number.isFinite(value) || value < min) {
+    throw new RangeError(`${name} must be a finite number ≥ ${min}, got ${show(value)}`)
+  }
+  return value
+}
+
+/** An integer ≥ `min` (counts). */
+export function integer(name: string, value: unknown, fallback: number, min = 0): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || Number.isNaN(value)) {
+    throw new TypeError(`${name} must be an integer, got ${show(value)}`)
+  }
+  if (!Number.isInteger(value) || value < min) {
+    throw new RangeError(`${name} must be an integer ≥ ${min}, got ${show(value)}`)
+  }
+  return value
+}
+
+export function boolean(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback
+  if (typeof value !== 'boolean')
+    throw new TypeError(`${name} must be a boolean, got ${show(value)}`)
+  return value
+}
+
+export function oneOf<T extends string>(
+  name: string,
+  value: unknown,
+  fallback: T,
+  choices: readonly T[],
+): T {
+  if (value === undefined) return fallback
+  if (!choices.includes(value as T)) {
+    throw new RangeError(
+      `${name} must be one of ${choices.map(show).join(', ')}, got ${show(value)}`,
+    )
+  }
+  return value as T
+}
+
+export function func<F>(name: string, value: unknown): F | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'function')
+    throw new TypeError(`${name} must be a function, got ${show(value)}`)
+  return value as F
+}
+
+export function list<T>(
+  name: string,
+  value: unknown,
+  fallback: readonly T[],
+  each: (v: unknown) => boolean,
+  what: string,
+): readonly T[] {
+  if (value === undefined) return fallback
+  if (!Array.isArray(value)) throw new TypeError(`${name} must be an array, got ${show(value)}`)
+  for (const item of value) {
+    if (!each(item)) throw new TypeError(`${name} must hold ${what}, got ${show(item)}`)
+  }
+  return value as T[]
+}
