@@ -1,4 +1,4 @@
-import { checkKeys, number, show } from './validate.js'
+import { checkKeys, number, show, timerMs } from './validate.js'
 
 /** Options for one call: `init.breakwater` for fetch. */
 export interface CallOptions {
@@ -66,7 +66,7 @@ export function resolveCallOptions(value: unknown): ResolvedCallOptions {
     key: o.key,
     retry: o.retry !== false,
     coalesce: o.coalesce !== false,
-    timeout: o.timeout === undefined ? undefined : number('breakwater.timeout', o.timeout, 0),
+    timeout: o.timeout === undefined ? undefined : timerMs('breakwater.timeout', o.timeout, 0),
     deadline:
       o.deadline === undefined ? undefined : number('breakwater.deadline', o.deadline, 0, 1),
   }

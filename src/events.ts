@@ -8,6 +8,9 @@ interface EventBase {
   readonly target: string
 }
 
+/** What ended the retries of a call that could have used another attempt. */
+export type GiveUpCause = 'attempts' | 'notIdempotent' | 'retryAfter' | 'deadline' | 'budget'
+
 /** Breaker states, as events and `CircuitOpenError` name them. */
 export type BreakerStateName = 'closed' | 'open' | 'halfOpen'
 
@@ -30,7 +33,10 @@ export type BreakwaterEvent =
   | (EventBase & {
       readonly type: 'giveUp'
       readonly attempts: number
+      /** The last failure, as in `retry`. */
       readonly reason: string
+      /** Which limit stopped the retries. */
+      readonly stoppedBy: GiveUpCause
     })
   | (EventBase & {
       readonly type: 'breaker'

@@ -2,7 +2,7 @@ import type Keyv from 'keyv'
 import type { Clock } from './clock.js'
 import { systemClock } from './clock.js'
 import type { BreakwaterEvent } from './events.js'
-import { boolean, func, integer, list, number, object, oneOf, show } from './validate.js'
+import { boolean, func, integer, list, number, object, oneOf, show, timerMs } from './validate.js'
 
 /** What a breaker scope function, a `retryOn` hook and events may know of a call. */
 export interface CallInfo {
@@ -82,7 +82,11 @@ export interface RetryOptions {
   deadline?: number
   /** Retry storm guard, or `false`. @default { ratio: 0.2, minPerSecond: 10 } */
   budget?: RetryBudgetOptions | false
-  /** Decides retryability above every other rule; return `undefined` to keep the default. */
+  /**
+   * Asked about each failed attempt (a throw, or a status ≥ 400): is it retryable? Its word
+   * beats the status and error rules; `undefined` keeps them. The limits still hold: attempts,
+   * `maxRetryAfter`, the deadline, the budget, and a non-idempotent call is never sent twice.
+   */
   retryOn?: (context: RetryContext) => boolean | undefined
 }
 
@@ -271,8 +275,8 @@ function resolveRetry(value: unknown): ResolvedRetry | false {
     'retryOn',
   ])
   const d = defaults.retry
-  const baseDelay = number('retry.baseDelay', o.baseDelay, d.baseDelay)
-  const maxDelay = number('retry.maxDelay', o.maxDelay, Math.max(d.maxDelay, baseDelay))
+  const baseDelay = timerMs('retry.baseDelay', o.baseDelay, d.baseDelay)
+  const maxDelay = timerMs('retry.maxDelay', o.maxDelay, Math.max(d.maxDelay, baseDelay))
   if (maxDelay < baseDelay) {
     throw new RangeError(`retry.maxDelay must be ≥ retry.baseDelay (${baseDelay}), got ${maxDelay}`)
   }
@@ -303,7 +307,7 @@ function resolveRetry(value: unknown): ResolvedRetry | false {
       list<number>('retry.statuses', o.statuses, d.statuses, isStatus, 'HTTP statuses (100-599)'),
     ),
     respectRetryAfter: boolean('retry.respectRetryAfter', o.respectRetryAfter, d.respectRetryAfter),
-    maxRetryAfter: number('retry.maxRetryAfter', o.maxRetryAfter, d.maxRetryAfter),
+    maxRetryAfter: timerMs('retry.maxRetryAfter', o.maxRetryAfter, d.maxRetryAfter),
     deadline: o.deadline === undefined ? undefined : number('retry.deadline', o.deadline, 0, 1),
     budget,
     retryOn: func('retry.retryOn', o.retryOn),
@@ -360,7 +364,7 @@ export function resolveOptions(
     cache: resolveCache(o.cache),
     coalesce: boolean('coalesce', o.coalesce, defaults.coalesce),
     retry: resolveRetry(o.retry),
-    timeout: number('timeout', o.timeout, defaults.timeout),
+    timeout: timerMs('timeout', o.timeout, defaults.timeout),
     breaker: resolveBreaker(o.breaker),
     onEvent: func('onEvent', o.onEvent),
     clock,

@@ -40,6 +40,18 @@ export function number(name: string, value: unknown, fallback: number, min = 0):
   return value
 }
 
+/** Longest wait a Node timer can hold; a longer one fires at once. */
+export const maxTimerMs = 2_147_483_647
+
+/** A duration in ms that a timer will wait for: 0 ≤ value ≤ `maxTimerMs` (about 24.8 days). */
+export function timerMs(name: string, value: unknown, fallback: number): number {
+  const ms = number(name, value, fallback)
+  if (ms > maxTimerMs) {
+    throw new RangeError(`${name} must be at most ${maxTimerMs} ms, got ${show(value)}`)
+  }
+  return ms
+}
+
 /** An integer ≥ `min` (counts). */
 export function integer(name: string, value: unknown, fallback: number, min = 0): number {
   if (value === undefined) return fallback

@@ -65,6 +65,7 @@ describe('resolveOptions', () => {
     [{ breaker: { scope: 'host' } }, TypeError, 'breaker.scope must be a function, got "host"'],
     [{ breaker: true }, TypeError, 'breaker must be an object or false, got true'],
     [{ onEvent: 1 }, TypeError, 'onEvent must be a function, got 1'],
+    [{ timeout: 2 ** 31 }, RangeError, 'timeout must be at most 2147483647 ms, got 2147483648'],
     [{ coalesce: 'yes' }, TypeError, 'coalesce must be a boolean, got "yes"'],
     [{ namespace: '' }, TypeError, 'namespace must be a non-empty string, got ""'],
     [{ cache: { store: {} } }, TypeError, 'cache.store must be a Keyv instance, got an object'],

@@ -1,5 +1,6 @@
 import { sleep } from '../clock.js'
 import { eventBase, type StageContext } from '../context.js'
+import type { GiveUpCause } from '../events.js'
 import type { ResolvedRetry, RetryContext } from '../options.js'
 import { type Call, discard, type Outcome, type Stage } from '../pipeline.js'
 import { backoffDelay } from './backoff.js'
@@ -64,14 +65,20 @@ export function createRetryStage(
         ? retryAfterDelay(verdict.header, ctx.clock.now())
         : undefined
       const delay = retryAfter ?? backoffDelay(attempt, retry, previousDelay, random)
-      const mayResend = call.retry || verdict.beforeSend
-      if (
-        attempt >= maxAttempts ||
-        !mayResend ||
-        (retryAfter !== undefined && retryAfter > maxRetryAfter) ||
-        (call.deadline !== undefined && ctx.clock.now() + delay > call.deadline) ||
-        (budget !== undefined && !budget.tryRetry(ctx.clock.now()))
-      ) {
+      const now = ctx.clock.now()
+      const stoppedBy: GiveUpCause | undefined =
+        attempt >= maxAttempts
+          ? 'attempts'
+          : !(call.retry || verdict.beforeSend)
+            ? 'notIdempotent'
+            : retryAfter !== undefined && retryAfter > maxRetryAfter
+              ? 'retryAfter'
+              : call.deadline !== undefined && now + delay > call.deadline
+                ? 'deadline'
+                : budget !== undefined && !budget.tryRetry(now)
+                  ? 'budget'
+                  : undefined
+      if (stoppedBy !== undefined) {
         ctx.counters.giveUps++
         if (ctx.events.wants('giveUp')) {
           ctx.events.emit({
@@ -79,6 +86,7 @@ export function createRetryStage(
             ...eventBase(call),
             attempts: attempt,
             reason: verdict.reason,
+            stoppedBy,
           })
         }
         return finish(result, attempt)

@@ -50,7 +50,12 @@ describe('createRetryStage limits and hooks', () => {
     expect(textOf(outcome)).toBe('slow down')
     expect(sent).toHaveLength(1)
     expect(ctx.seen).toEqual([
-      expect.objectContaining({ type: 'giveUp', attempts: 1, reason: 'status 429' }),
+      expect.objectContaining({
+        type: 'giveUp',
+        attempts: 1,
+        reason: 'status 429',
+        stoppedBy: 'retryAfter',
+      }),
     ])
   })
 
@@ -64,6 +69,7 @@ describe('createRetryStage limits and hooks', () => {
     expect(await createRetryStage(ctx, settings())(call, next)).toMatchObject({ status: 503 })
     expect(sent).toHaveLength(1)
     expect(ctx.counters.giveUps).toBe(1)
+    expect(ctx.seen.at(-1)).toMatchObject({ type: 'giveUp', stoppedBy: 'deadline' })
   })
 
   it('measures the deadline on the instance clock at each failure', async () => {
@@ -85,6 +91,7 @@ describe('createRetryStage limits and hooks', () => {
     expect(await createRetryStage(ctx, retry)(makeCall(), next)).toMatchObject({ status: 503 })
     expect(sent).toHaveLength(1)
     expect(ctx.counters).toMatchObject({ retries: 0, giveUps: 1 })
+    expect(ctx.seen.at(-1)).toMatchObject({ type: 'giveUp', stoppedBy: 'budget' })
   })
 
   it('shares one budget between the calls of a stage', async () => {

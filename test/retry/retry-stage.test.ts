@@ -47,6 +47,7 @@ describe('createRetryStage', () => {
       type: 'giveUp',
       attempts: 3,
       reason: 'status 502',
+      stoppedBy: 'attempts',
       key: 'k1',
     })
   })
@@ -59,6 +60,7 @@ describe('createRetryStage', () => {
     expect(outcome).toMatchObject({ status: 503 })
     expect(sent).toHaveLength(1)
     expect(ctx.counters.giveUps).toBe(1)
+    expect(ctx.seen.at(-1)).toMatchObject({ type: 'giveUp', stoppedBy: 'notIdempotent' })
   })
 
   it('resends a non-idempotent call refused before sending, but not after a reset', async () => {
