@@ -16,6 +16,10 @@ export interface CallOptions {
   timeout?: number
   /** ms for the whole call, overriding `retry.deadline`. */
   deadline?: number
+  /** This call's idempotency key (sent in `idempotency.header`, the same on every retry). */
+  idempotencyKey?: string
+  /** Tokens this call takes: from every bucket, or by bucket name. */
+  cost?: number | Readonly<Record<string, number>>
 }
 
 export interface ResolvedCallOptions {
@@ -26,6 +30,8 @@ export interface ResolvedCallOptions {
   readonly coalesce: boolean
   readonly timeout: number | undefined
   readonly deadline: number | undefined
+  readonly idempotencyKey: string | undefined
+  readonly cost: number | Readonly<Record<string, number>> | undefined
 }
 
 const none: ResolvedCallOptions = {
@@ -36,9 +42,21 @@ const none: ResolvedCallOptions = {
   coalesce: true,
   timeout: undefined,
   deadline: undefined,
+  idempotencyKey: undefined,
+  cost: undefined,
 }
 
-const names = ['cache', 'ttl', 'key', 'retry', 'coalesce', 'timeout', 'deadline']
+const names = [
+  'cache',
+  'ttl',
+  'key',
+  'retry',
+  'coalesce',
+  'timeout',
+  'deadline',
+  'idempotencyKey',
+  'cost',
+]
 
 /** Validates `init.breakwater`; the message names the option and the value. */
 export function resolveCallOptions(value: unknown): ResolvedCallOptions {
@@ -60,6 +78,14 @@ export function resolveCallOptions(value: unknown): ResolvedCallOptions {
   if (o.key !== undefined && (typeof o.key !== 'string' || o.key.length === 0)) {
     throw new TypeError(`breakwater.key must be a non-empty string, got ${show(o.key)}`)
   }
+  if (
+    o.idempotencyKey !== undefined &&
+    (typeof o.idempotencyKey !== 'string' || o.idempotencyKey.length === 0)
+  ) {
+    throw new TypeError(
+      `breakwater.idempotencyKey must be a non-empty string, got ${show(o.idempotencyKey)}`,
+    )
+  }
   return {
     cache: o.cache ?? true,
     ttl: o.ttl === undefined ? undefined : number('breakwater.ttl', o.ttl, 0),
@@ -69,5 +95,19 @@ export function resolveCallOptions(value: unknown): ResolvedCallOptions {
     timeout: o.timeout === undefined ? undefined : timerMs('breakwater.timeout', o.timeout, 0),
     deadline:
       o.deadline === undefined ? undefined : number('breakwater.deadline', o.deadline, 0, 1),
+    idempotencyKey: o.idempotencyKey,
+    cost: costOf(o.cost),
   }
+}
+
+function costOf(value: unknown): ResolvedCallOptions['cost'] {
+  if (value === undefined) return undefined
+  if (typeof value === 'number') return number('breakwater.cost', value, 0)
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new TypeError(
+      `breakwater.cost must be a number or { bucket: number }, got ${show(value)}`,
+    )
+  }
+  for (const [bucket, n] of Object.entries(value)) number(`breakwater.cost.${bucket}`, n, 0)
+  return value as Readonly<Record<string, number>>
 }

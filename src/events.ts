@@ -39,6 +39,26 @@ export type BreakwaterEvent =
       readonly stoppedBy: GiveUpCause
     })
   | (EventBase & {
+      readonly type: 'throttled'
+      /** The bucket the call waited for. */
+      readonly bucket: string
+      /** ms the call waits before its attempt. */
+      readonly wait: number
+    })
+  | (EventBase & {
+      readonly type: 'rateLimited'
+      readonly bucket: string
+      /** ms after which the bucket could admit the call. */
+      readonly retryAfter: number
+    })
+  | (EventBase & {
+      readonly type: 'paused'
+      readonly bucket: string
+      /** ms the bucket stays paused, as the server asked (429 with Retry-After). */
+      readonly pause: number
+    })
+  | (EventBase & { readonly type: 'replay' })
+  | (EventBase & {
       readonly type: 'breaker'
       readonly scope: string
       readonly from: BreakerStateName
@@ -56,6 +76,10 @@ export const channelNames: Readonly<Record<BreakwaterEventType, string>> = {
   coalesced: 'breakwater:coalesce',
   retry: 'breakwater:retry',
   giveUp: 'breakwater:retry:giveUp',
+  throttled: 'breakwater:ratelimit:throttled',
+  rateLimited: 'breakwater:ratelimit:rejected',
+  paused: 'breakwater:ratelimit:paused',
+  replay: 'breakwater:idempotency:replay',
   breaker: 'breakwater:breaker',
 }
 

@@ -94,6 +94,8 @@ async function toCall(
   const coalescible =
     options.coalesce && per.coalesce && (safeMethods.has(method) || cacheable) && !eventStream
   const deadlineMs = per.deadline ?? (options.retry ? options.retry.deadline : undefined)
+  const idempotencyHeader = options.idempotency ? options.idempotency.header : 'idempotency-key'
+  const idempotencyKey = per.idempotencyKey ?? headers.get(idempotencyHeader) ?? undefined
   const now = instance.context.clock.now()
   const call: Call = {
     kind: 'http',
@@ -115,10 +117,12 @@ async function toCall(
     signal,
     cacheable,
     coalescible,
-    retry: idempotentMethods.has(method) || headers.has('idempotency-key'),
+    retry: idempotentMethods.has(method) || idempotencyKey !== undefined,
     ttl: per.ttl,
     timeout: per.timeout ?? options.timeout,
     deadline: deadlineMs === undefined ? undefined : now + deadlineMs,
+    idempotencyKey,
+    cost: per.cost,
   }
   return { call, retryable: per.retry }
 }

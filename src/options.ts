@@ -2,6 +2,17 @@ import type Keyv from 'keyv'
 import type { Clock } from './clock.js'
 import { systemClock } from './clock.js'
 import type { BreakwaterEvent } from './events.js'
+import {
+  type ConcurrencyOptions,
+  type IdempotencyOptions,
+  type RateLimitBucketOptions,
+  type ResolvedBucket,
+  type ResolvedConcurrency,
+  type ResolvedIdempotency,
+  resolveConcurrency,
+  resolveIdempotency,
+  resolveRateLimit,
+} from './quota-options.js'
 import { boolean, func, integer, list, number, object, oneOf, show, timerMs } from './validate.js'
 
 /** What a breaker scope function, a `retryOn` hook and events may know of a call. */
@@ -110,6 +121,12 @@ export interface BreakwaterOptions {
   /** ms per attempt; 0 turns it off. @default 30_000 */
   timeout?: number
   breaker?: BreakerOptions | false
+  /** Token buckets every attempt takes from: one, or a list checked and debited together. */
+  rateLimit?: RateLimitBucketOptions | readonly RateLimitBucketOptions[] | false
+  /** Upstream attempts in flight at once (p-limit). @default unlimited */
+  concurrency?: number | ConcurrencyOptions | false
+  /** Idempotency keys for non-idempotent methods, and replay of their outcomes. */
+  idempotency?: IdempotencyOptions | false
   /** Receives every event; see `BreakwaterEvent`. */
   onEvent?: (event: BreakwaterEvent) => void
   /** Time source, for tests of time itself. @default Date.now */
@@ -157,6 +174,9 @@ export interface ResolvedOptions {
   readonly retry: ResolvedRetry | false
   readonly timeout: number
   readonly breaker: ResolvedBreaker | false
+  readonly rateLimit: readonly ResolvedBucket[]
+  readonly concurrency: ResolvedConcurrency | false
+  readonly idempotency: ResolvedIdempotency | false
   readonly onEvent: ((event: BreakwaterEvent) => void) | undefined
   readonly clock: Clock
 }
@@ -342,6 +362,9 @@ export const optionNames = [
   'retry',
   'timeout',
   'breaker',
+  'rateLimit',
+  'concurrency',
+  'idempotency',
   'onEvent',
   'clock',
 ] as const
@@ -366,6 +389,9 @@ export function resolveOptions(
     retry: resolveRetry(o.retry),
     timeout: timerMs('timeout', o.timeout, defaults.timeout),
     breaker: resolveBreaker(o.breaker),
+    rateLimit: resolveRateLimit(o.rateLimit),
+    concurrency: resolveConcurrency(o.concurrency),
+    idempotency: resolveIdempotency(o.idempotency),
     onEvent: func('onEvent', o.onEvent),
     clock,
   }

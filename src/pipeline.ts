@@ -41,6 +41,10 @@ export interface Call {
   readonly timeout: number
   /** Absolute time (clock ms) after which no new wait or attempt starts; undefined: none. */
   readonly deadline: number | undefined
+  /** The caller's idempotency key (per-call option, the header, or wrap's `idempotencyKey`). */
+  readonly idempotencyKey: string | undefined
+  /** Per-call cost: for every bucket, or by bucket name; overrides the buckets' own cost. */
+  readonly cost: number | Readonly<Record<string, number>> | undefined
 }
 
 /** An HTTP response as plain data, so that it can be stored and handed to many callers. */

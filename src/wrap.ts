@@ -15,6 +15,8 @@ export interface WrapOptions<A extends unknown[]> extends BreakwaterOptions {
   key?: (...args: A) => string
   /** Names the function in keys, events and the default breaker scope. @default fn.name or 'wrap' */
   name?: string
+  /** The idempotency key of a call: its outcome is recorded and replayed to a repeat of the key. */
+  idempotencyKey?: (...args: A) => string | undefined
 }
 
 /** The wrapped function, plus its numbers and its shutdown. */
@@ -40,8 +42,12 @@ export function wrap<A extends unknown[], R>(
   options: WrapOptions<A> = {},
 ): Wrapped<A, R> {
   if (typeof fn !== 'function') throw new TypeError(`wrap: fn must be a function, got ${show(fn)}`)
-  const resolved = resolveOptions(options, ['key', 'name'])
+  const resolved = resolveOptions(options, ['key', 'name', 'idempotencyKey'])
   const keyOf = func<(...args: A) => string>('key', options.key)
+  const idempotencyKeyOf = func<(...args: A) => string | undefined>(
+    'idempotencyKey',
+    options.idempotencyKey,
+  )
   const name = options.name ?? (fn.name || 'wrap')
   if (typeof name !== 'string' || name.length === 0) {
     throw new TypeError(`name must be a non-empty string, got ${show(name)}`)
@@ -76,6 +82,8 @@ export function wrap<A extends unknown[], R>(
       ttl: undefined,
       timeout: resolved.timeout,
       deadline: deadlineMs === undefined ? undefined : resolved.clock.now() + deadlineMs,
+      idempotencyKey: idempotencyKeyOf?.(...args),
+      cost: undefined,
     }
     const outcome = (await instance.run(call)) as ValueOutcome
     return (shared ? copyOf(outcome.value) : outcome.value) as R

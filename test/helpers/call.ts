@@ -23,6 +23,8 @@ export function makeCall(overrides: Partial<Call> = {}): Call {
     ttl: undefined,
     timeout: 0,
     deadline: undefined,
+    idempotencyKey: undefined,
+    cost: undefined,
     ...overrides,
   }
 }

@@ -1,0 +1,229 @@
+import type { CallInfo } from './options.js'
+import type { Outcome } from './pipeline.js'
+import { func, integer, list, number, object, oneOf, show, timerMs } from './validate.js'
+
+/** What a cost function, a bucket key or a concurrency key may read of a call. */
+export interface CallDetails extends CallInfo {
+  /** Request headers (fetch only). */
+  readonly headers: Headers | undefined
+  /** Request body (fetch only). */
+  readonly body: Uint8Array | undefined
+  /** Arguments (wrap only). */
+  readonly args: readonly unknown[] | undefined
+}
+
+/** Server-reported limits a bucket can mirror (OpenAI, Anthropic and IETF RateLimit headers). */
+export type ServerLimit = 'requests' | 'tokens' | 'input-tokens' | 'output-tokens'
+
+/** One token bucket. */
+export interface RateLimitBucketOptions {
+  /** Names the bucket in errors, events, per-call `cost` and `adjust()`. */
+  name: string
+  /** Burst: most tokens held. @default one second's worth of the rate (at least 1) */
+  capacity?: number
+  /** Tokens added per second. Give this or one of `perSecond`, `perMinute`, `perHour`. */
+  refillPerSecond?: number
+  perSecond?: number
+  perMinute?: number
+  perHour?: number
+  /** Tokens one call takes: a number, or a function of the call (estimated LLM tokens). @default 1 */
+  cost?: number | ((call: CallDetails) => number)
+  /** One bucket per value. @default the call's origin */
+  key?: (call: CallInfo) => string
+  /** `'wait'` for tokens (in arrival order), or `'reject'` at once with `RateLimitError`. @default 'wait' */
+  mode?: 'wait' | 'reject'
+  /** ms a call may wait for tokens before it fails with `RateLimitError`. @default 60_000 */
+  maxWait?: number
+  /**
+   * The server limit this bucket mirrors: its remaining/reset headers may lower the bucket,
+   * never raise it. @default 'requests' when `cost` is left at 1, none otherwise
+   */
+  serverLimit?: ServerLimit | false
+  /**
+   * The true cost once the call has ended (e.g. tokens from `usage`): the difference with the
+   * estimate is refunded or owed. Return `undefined` to keep the estimate.
+   */
+  actualCost?: (outcome: Outcome, call: CallDetails) => number | undefined
+}
+
+export interface ConcurrencyOptions {
+  /** Upstream attempts in flight at once, per key. */
+  limit: number
+  /** One limit per value (per host, per API key...). @default one limit for all */
+  key?: (call: CallInfo) => string
+}
+
+export interface IdempotencyOptions {
+  /** Methods that get an idempotency key. @default ['POST', 'PATCH'] */
+  methods?: readonly string[]
+  /** The header that carries it. @default 'Idempotency-Key' */
+  header?: string
+  /** Answer a repeated key with the recorded outcome, without calling upstream. @default true */
+  replay?: boolean
+  /** ms a recorded outcome is kept. @default 86_400_000 (24 h) */
+  ttl?: number
+  /** A call whose key is still in flight: `'wait'` for its outcome, or `'reject'`. @default 'wait' */
+  concurrent?: 'wait' | 'reject'
+  /** Most records kept in memory. @default 10_000 */
+  maxRecords?: number
+}
+
+export interface ResolvedBucket {
+  readonly name: string
+  readonly capacity: number
+  readonly refillPerSecond: number
+  readonly cost: (call: CallDetails) => number
+  readonly key: (call: CallInfo) => string
+  readonly mode: 'wait' | 'reject'
+  readonly maxWait: number
+  readonly serverLimit: ServerLimit | undefined
+  readonly actualCost: ((outcome: Outcome, call: CallDetails) => number | undefined) | undefined
+}
+
+export interface ResolvedConcurrency {
+  readonly limit: number
+  readonly key: ((call: CallInfo) => string) | undefined
+}
+
+export interface ResolvedIdempotency {
+  readonly methods: ReadonlySet<string>
+  readonly header: string
+  readonly replay: boolean
+  readonly ttl: number
+  readonly concurrent: 'wait' | 'reject'
+  readonly maxRecords: number
+}
+
+const byOrigin = (call: CallInfo) => call.origin
+const serverLimits: readonly ServerLimit[] = ['requests', 'tokens', 'input-tokens', 'output-tokens']
+
+function resolveBucket(name: string, value: unknown): ResolvedBucket {
+  const o = object<RateLimitBucketOptions>(name, value, [
+    'name',
+    'capacity',
+    'refillPerSecond',
+    'perSecond',
+    'perMinute',
+    'perHour',
+    'cost',
+    'key',
+    'mode',
+    'maxWait',
+    'serverLimit',
+    'actualCost',
+  ])
+  if (typeof o.name !== 'string' || o.name.length === 0) {
+    throw new TypeError(`${name}.name must be a non-empty string, got ${show(o.name)}`)
+  }
+  const rates = (['refillPerSecond', 'perSecond', 'perMinute', 'perHour'] as const).filter(
+    (k) => o[k] !== undefined,
+  )
+  if (rates.length !== 1) {
+    throw new TypeError(
+      `${name} needs exactly one of refillPerSecond, perSecond, perMinute, perHour, got ${
+        rates.length === 0 ? 'none' : rates.join(' and ')
+      }`,
+    )
+  }
+  const rate = rates[0] as (typeof rates)[number]
+  const per = { refillPerSecond: 1, perSecond: 1, perMinute: 60, perHour: 3_600 }[rate]
+  const refillPerSecond = number(`${name}.${rate}`, o[rate], 0, Number.MIN_VALUE) / per
+  const capacity = number(
+    `${name}.capacity`,
+    o.capacity,
+    Math.max(1, refillPerSecond),
+    Number.MIN_VALUE,
+  )
+  let cost: ResolvedBucket['cost'] = () => 1
+  if (typeof o.cost === 'function') cost = o.cost
+  else if (o.cost !== undefined) {
+    const fixed = number(`${name}.cost`, o.cost, 1)
+    if (fixed > capacity) {
+      throw new RangeError(
+        `${name}.cost (${fixed}) exceeds its capacity (${capacity}): no call could pass`,
+      )
+    }
+    cost = () => fixed
+  }
+  const serverLimit =
+    o.serverLimit === false
+      ? undefined
+      : o.serverLimit === undefined
+        ? o.cost === undefined || o.cost === 1
+          ? 'requests'
+          : undefined
+        : oneOf<ServerLimit>(`${name}.serverLimit`, o.serverLimit, 'requests', serverLimits)
+  return {
+    name: o.name,
+    capacity,
+    refillPerSecond,
+    cost,
+    key: func<ResolvedBucket['key']>(`${name}.key`, o.key) ?? byOrigin,
+    mode: oneOf(`${name}.mode`, o.mode, 'wait', ['wait', 'reject'] as const),
+    maxWait: timerMs(`${name}.maxWait`, o.maxWait, 60_000),
+    serverLimit,
+    actualCost: func(`${name}.actualCost`, o.actualCost),
+  }
+}
+
+/** Validates `rateLimit`: one bucket or a list, names unique. */
+export function resolveRateLimit(value: unknown): readonly ResolvedBucket[] {
+  if (value === undefined || value === false) return []
+  const buckets = Array.isArray(value)
+    ? value.map((b, i) => resolveBucket(`rateLimit[${i}]`, b))
+    : [resolveBucket('rateLimit', value)]
+  const names = new Set<string>()
+  for (const b of buckets) {
+    if (names.has(b.name))
+      throw new TypeError(`rateLimit names must be unique, got "${b.name}" twice`)
+    names.add(b.name)
+  }
+  return buckets
+}
+
+/** Validates `concurrency`: a number, or `{ limit, key }`. */
+export function resolveConcurrency(value: unknown): ResolvedConcurrency | false {
+  if (value === undefined || value === false) return false
+  if (typeof value === 'number')
+    return { limit: integer('concurrency', value, 1, 1), key: undefined }
+  const o = object<ConcurrencyOptions>('concurrency', value, ['limit', 'key'])
+  return {
+    limit: integer('concurrency.limit', o.limit ?? Number.NaN, 1, 1),
+    key: func('concurrency.key', o.key),
+  }
+}
+
+/** Validates `idempotency`. */
+export function resolveIdempotency(value: unknown): ResolvedIdempotency | false {
+  if (value === false) return false
+  const o = object<IdempotencyOptions>('idempotency', value ?? {}, [
+    'methods',
+    'header',
+    'replay',
+    'ttl',
+    'concurrent',
+    'maxRecords',
+  ])
+  const header = o.header ?? 'Idempotency-Key'
+  if (typeof header !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(header)) {
+    throw new TypeError(`idempotency.header must be a header name, got ${show(header)}`)
+  }
+  if (o.replay !== undefined && typeof o.replay !== 'boolean') {
+    throw new TypeError(`idempotency.replay must be a boolean, got ${show(o.replay)}`)
+  }
+  const methods = list<string>(
+    'idempotency.methods',
+    o.methods,
+    ['POST', 'PATCH'],
+    (m) => typeof m === 'string' && m.length > 0,
+    'method names',
+  )
+  return {
+    methods: new Set(methods.map((m) => m.toUpperCase())),
+    header: header.toLowerCase(),
+    replay: o.replay ?? true,
+    ttl: number('idempotency.ttl', o.ttl, 86_400_000, 1),
+    concurrent: oneOf('idempotency.concurrent', o.concurrent, 'wait', ['wait', 'reject'] as const),
+    maxRecords: integer('idempotency.maxRecords', o.maxRecords, 10_000, 1),
+  }
+}
