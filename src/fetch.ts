@@ -25,6 +25,11 @@ export interface BreakwaterFetch {
   (input: string | URL | Request, init?: BreakwaterRequestInit): Promise<Response>
   /** What this instance did so far. */
   stats(): Stats
+  /**
+   * Adds `delta` tokens to rate-limit bucket `name` under partition `key` (negative: a debt
+   * that later calls wait out), e.g. to reconcile an estimated cost with the real one.
+   */
+  adjust(name: string, key: string, delta: number): void
   /** Waits for background refreshes, then closes the connections and stores it opened. */
   close(): Promise<void>
 }
@@ -65,6 +70,7 @@ export function createFetch(options: CreateFetchOptions = {}): BreakwaterFetch {
   }
   return Object.assign(breakwaterFetch, {
     stats: () => instance.stats(),
+    adjust: (name: string, key: string, delta: number) => instance.adjust(name, key, delta),
     close: () => instance.close(),
   }) as BreakwaterFetch
 }

@@ -5,9 +5,12 @@ import { createMemoryKeyv } from './cache/memory-store.js'
 import { createCoalesceStage } from './coalesce/coalesce-stage.js'
 import type { StageContext } from './context.js'
 import { Events } from './events.js'
+import { createIdempotencyStage } from './idempotency/idempotency-stage.js'
+import { createConcurrencyStage } from './limits/concurrency.js'
 import { createTimeoutStage } from './limits/timeout.js'
 import type { ResolvedOptions } from './options.js'
 import { type Call, compose, type Next, type Outcome, type Stage } from './pipeline.js'
+import { createRateLimitStage } from './ratelimit/ratelimit-stage.js'
 import { createRetryStage } from './retry/retry-stage.js'
 import { Counters, type Stats } from './stats.js'
 
@@ -20,14 +23,16 @@ export interface Instance {
   /** The same chain without the retry stage, for calls that asked `retry: false`. */
   runOnce(call: Call): Promise<Outcome>
   stats(): Stats
+  /** Adds `delta` tokens to bucket `name` under `key` (negative: a debt). */
+  adjust(name: string, key: string, delta: number): void
   /** Waits for background refreshes, then releases the store and what `onClose` names. */
   close(): Promise<void>
   readonly closed: boolean
 }
 
 /**
- * Composes the stages once, outermost first: cache → coalesce → breaker → retry → timeout →
- * transport. A part turned off is absent, so a cache hit touches nothing below the cache.
+ * Composes the stages once, outermost first: cache → coalesce → idempotency → breaker → retry →
+ * rate limit → concurrency → timeout → transport. A part turned off is absent, so a cache hit touches nothing below the cache.
  */
 export function createInstance(
   options: ResolvedOptions,
@@ -65,7 +70,24 @@ export function createInstance(
     above.push(coalesce.stage)
     inFlight = coalesce.inFlight
   }
+  let closeIdempotency = async () => {}
+  if (options.idempotency) {
+    const idempotency = createIdempotencyStage(context, options.idempotency)
+    above.push(idempotency.stage)
+    closeIdempotency = idempotency.close
+  }
   if (options.breaker) above.push(createBreakerStage(context, options.breaker))
+  let adjust: Instance['adjust'] = (name) => {
+    throw new RangeError(`adjust: no rate-limit bucket is named ${JSON.stringify(name)}`)
+  }
+  let closeRateLimit = async () => {}
+  if (options.rateLimit.length > 0) {
+    const rateLimit = createRateLimitStage(context, options.rateLimit)
+    below.push(rateLimit.stage)
+    adjust = rateLimit.adjust
+    closeRateLimit = rateLimit.close
+  }
+  if (options.concurrency) below.push(createConcurrencyStage(context, options.concurrency))
   below.push(createTimeoutStage(context))
   const retry = options.retry ? [createRetryStage(context, options.retry)] : []
   const run = compose([...above, ...retry, ...below], transport)
@@ -77,13 +99,14 @@ export function createInstance(
     run,
     runOnce,
     stats: () => context.counters.snapshot(inFlight()),
+    adjust: (name, key, delta) => adjust(name, key, delta),
     get closed() {
       return closed
     },
     async close() {
       if (closed) return
       closed = true
-      await closeCache()
+      await Promise.all([closeCache(), closeIdempotency(), closeRateLimit()])
       if (ownsStore) await store?.clear()
       await onClose()
     },

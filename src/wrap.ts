@@ -24,6 +24,11 @@ export interface Wrapped<A extends unknown[], R> {
   (...args: A): Promise<R>
   /** What this instance did so far. */
   stats(): Stats
+  /**
+   * Adds `delta` tokens to rate-limit bucket `name` under partition `key` (negative: a debt
+   * that later calls wait out), e.g. to reconcile an estimated cost with the real one.
+   */
+  adjust(name: string, key: string, delta: number): void
   /** Waits for background refreshes, then releases the store it opened. */
   close(): Promise<void>
 }
@@ -90,6 +95,7 @@ export function wrap<A extends unknown[], R>(
   }
   return Object.assign(wrapped, {
     stats: () => instance.stats(),
+    adjust: (name: string, key: string, delta: number) => instance.adjust(name, key, delta),
     close: () => instance.close(),
   }) as Wrapped<A, R>
 }
