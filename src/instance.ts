@@ -1,6 +1,7 @@
 import type Keyv from 'keyv'
 import { createBreakerStage } from './breaker/breaker-stage.js'
 import { createCacheStage } from './cache/cache-stage.js'
+import { jsonCodec, rawCodec } from './cache/codec.js'
 import { createMemoryKeyv } from './cache/memory-store.js'
 import { createCoalesceStage } from './coalesce/coalesce-stage.js'
 import type { StageContext } from './context.js'
@@ -60,7 +61,7 @@ export function createInstance(
         maxBodyBytes: options.cache.maxBodyBytes,
         namespace: options.namespace,
       })
-    const cache = createCacheStage(context, options.cache, store)
+    const cache = createCacheStage(context, options.cache, store, ownsStore ? rawCodec : jsonCodec)
     above.push(cache.stage)
     closeCache = cache.close
   }

@@ -1,4 +1,5 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
+import Keyv from 'keyv'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { type BreakwaterFetch, createFetch } from '../src/index.js'
 import {
@@ -202,5 +203,34 @@ describe('createFetch cache', () => {
     })
     await (await fetch(`${up.url}/given`)).text()
     expect(sent).toEqual([`${up.url}/given`])
+  })
+
+  it('works over any Keyv store, one that serializes with JSON included', async () => {
+    const store = new Keyv()
+    const fetch = make({ cache: { store } })
+    await (await fetch(`${up.url}/keyv`)).text()
+    const again = await fetch(`${up.url}/keyv`)
+    expect((await echoOf(again)).n).toBe(0)
+    expect(up.requests).toHaveLength(1)
+    expect(fetch.stats()).toMatchObject({ cacheHits: 1, cacheErrors: 0 })
+  })
+
+  it('does not store a private answer in a given (shared) store', async () => {
+    up.handle((_req, res) => reply(res, 200, 'mine', { 'cache-control': 'private, max-age=60' }))
+    const fetch = make({ cache: { store: new Keyv() } })
+    await (await fetch(`${up.url}/private`)).text()
+    await (await fetch(`${up.url}/private`)).text()
+    expect(up.requests).toHaveLength(2)
+  })
+
+  it('fails open when the store fails, counting errors apart from misses', async () => {
+    const broken = new Keyv({ store: new Map(), throwOnErrors: true })
+    broken.get = async () => {
+      throw new Error('store down')
+    }
+    const fetch = make({ cache: { store: broken } })
+    const res = await fetch(`${up.url}/broken-store`)
+    expect(res.status).toBe(200)
+    expect(fetch.stats()).toMatchObject({ cacheErrors: 1, cacheMisses: 1 })
   })
 })

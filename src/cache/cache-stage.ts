@@ -4,8 +4,8 @@ import { eventBase } from '../context.js'
 import type { ResolvedCache } from '../options.js'
 import type { Call, Next, Outcome, Stage } from '../pipeline.js'
 import { discard } from '../pipeline.js'
+import { type EntryCodec, rawCodec } from './codec.js'
 import type { CacheEntry } from './entry.js'
-import { isEntry } from './entry.js'
 import type { StorePolicy } from './freshness.js'
 import { freshnessOf, planEntry, retentionOf } from './freshness.js'
 
@@ -26,7 +26,12 @@ const isServerError = (outcome: Outcome): boolean =>
  * stored. The store fails open: an error reading or writing it is counted and the call goes on
  * uncached.
  */
-export function createCacheStage(ctx: StageContext, cache: ResolvedCache, store: Keyv): CacheStage {
+export function createCacheStage(
+  ctx: StageContext,
+  cache: ResolvedCache,
+  store: Keyv,
+  codec: EntryCodec = rawCodec,
+): CacheStage {
   const { counters, events, clock } = ctx
   const basePolicy: StorePolicy = {
     ttl: cache.ttl,
@@ -77,7 +82,11 @@ export function createCacheStage(ctx: StageContext, cache: ResolvedCache, store:
     const entry: CacheEntry = { outcome: stored, times }
     try {
       // Keyv reads a ttl of 0 as "forever"; planEntry only plans entries with a window ahead.
-      const kept = await store.set(call.key, entry, Math.ceil(retentionOf(times, now)))
+      const kept = await store.set(
+        call.key,
+        codec.encode(entry),
+        Math.ceil(retentionOf(times, now)),
+      )
       if (!kept) failed(call, new Error(`cache store did not keep the entry for ${call.target}`))
     } catch (error) {
       failed(call, error)
@@ -134,18 +143,19 @@ export function createCacheStage(ctx: StageContext, cache: ResolvedCache, store:
       failed(call, error)
     }
     if (found !== undefined) {
-      if (isEntry(found)) {
-        const state = freshnessOf(found.times, clock.now())
+      const entry = codec.decode(found)
+      if (entry !== undefined) {
+        const state = freshnessOf(entry.times, clock.now())
         if (state === 'fresh') {
           counters.cacheHits++
           if (events.wants('hit')) events.emit({ type: 'hit', ...eventBase(call) })
-          return found.outcome
+          return entry.outcome
         }
         if (state === 'stale') {
           refresh(call, next)
-          return serveStale(call, found, 'revalidate')
+          return serveStale(call, entry, 'revalidate')
         }
-        if (state === 'staleIfError') return withFallback(call, next, found)
+        if (state === 'staleIfError') return withFallback(call, next, entry)
       } else {
         failed(call, new TypeError(`cache store holds a foreign value under ${call.key}`))
       }
