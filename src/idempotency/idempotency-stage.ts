@@ -1,15 +1,123 @@
-import type { StageContext } from '../context.js'
-import type { Stage } from '../pipeline.js'
+import { randomUUID } from 'node:crypto'
+import { eventBase, type StageContext } from '../context.js'
+import { IdempotencyConflictError } from '../errors.js'
+import type { Call, Next, Outcome, Stage } from '../pipeline.js'
 import type { ResolvedIdempotency } from '../quota-options.js'
+import { fingerprintOf, isRecordable, recordKeyOf } from './fingerprint.js'
+import { MemoryRecordStore } from './memory-record-store.js'
+import type { RecordedOutcome, RecordStore } from './record-store.js'
 
 export interface IdempotencyStage {
   readonly stage: Stage
+  /** Closes the record store, when the stage made it itself. */
   close(): Promise<void>
 }
 
+/**
+ * Short, so that a holder that died frees its key soon; renewed every third of it while the
+ * call runs, so that a slow call keeps it.
+ */
+const leaseMs = 30_000
+
+/** Stripe's marker on an answer that was replayed, not produced again. */
+const replayedHeader = 'idempotent-replayed'
+
+/**
+ * Makes non-idempotent calls safe to retry. An HTTP call whose method is in `methods`, or that
+ * carries the caller's own key, is sent with the key in `header`: the caller's, or a UUID
+ * minted here once per logical call, so every retry below sends the same one. With a key the
+ * call becomes retryable.
+ *
+ * With `replay`, a call carrying the caller's key claims a record (scoped by its credentials)
+ * before going upstream; its terminal outcome is recorded for `ttl`, and a repeat of the key
+ * gets that outcome without an upstream call. A repeat with another method, URL or body (or
+ * other arguments, for `wrap`) fails with `IdempotencyConflictError`; a repeat while the first
+ * is in flight waits for its outcome, or fails, as `concurrent` says. Failures another attempt
+ * may cure, thrown errors and the caller's abort free the record instead, so a later call can
+ * try again. A minted key never repeats, so those calls skip the store.
+ */
 export function createIdempotencyStage(
-  _ctx: StageContext,
-  _idempotency: ResolvedIdempotency,
+  ctx: StageContext,
+  idempotency: ResolvedIdempotency,
+  store?: RecordStore,
 ): IdempotencyStage {
-  return { stage: (call, next) => next(call), close: async () => {} }
+  const { methods, header, replay, ttl, concurrent } = idempotency
+  const records = store ?? new MemoryRecordStore({ maxRecords: idempotency.maxRecords })
+
+  const stage: Stage = (call, next) => {
+    const given = call.idempotencyKey
+    if (call.kind === 'value') {
+      return replay && given !== undefined ? guarded(call, given, next) : next(call)
+    }
+    if (given === undefined && !methods.has(call.method)) return next(call)
+    const key = given ?? randomUUID()
+    const headers = new Headers(call.headers)
+    headers.set(header, key)
+    const keyed: Call = { ...call, headers, idempotencyKey: key, retry: true }
+    return replay && given !== undefined ? guarded(keyed, key, next) : next(keyed)
+  }
+
+  async function guarded(call: Call, key: string, next: Next): Promise<Outcome> {
+    const recordKey = recordKeyOf(call, key)
+    const fingerprint = fingerprintOf(call)
+    for (;;) {
+      call.signal?.throwIfAborted()
+      const claim = await records.claim(recordKey, fingerprint, leaseMs)
+      if (claim.status === 'claimed') return run(call, next, recordKey, claim.token)
+      if (claim.status === 'done') return replayed(call, claim.outcome)
+      if (claim.status === 'conflict') {
+        const what = call.kind === 'http' ? 'method, URL or body' : 'arguments'
+        throw new IdempotencyConflictError(
+          `idempotency key "${key}" was already used for a different request (its ${what} differ)`,
+        )
+      }
+      if (concurrent === 'reject') {
+        throw new IdempotencyConflictError(
+          `idempotency key "${key}" is in use by a request still in flight`,
+        )
+      }
+      await records.wait(recordKey, call.signal)
+    }
+  }
+
+  async function run(call: Call, next: Next, recordKey: string, token: string): Promise<Outcome> {
+    const renewal = setInterval(() => {
+      // A lost lease is not this call's failure: its late `complete` will simply change nothing.
+      records.renew(recordKey, token, leaseMs).catch(() => {})
+    }, leaseMs / 3)
+    renewal.unref()
+    let outcome: Outcome
+    try {
+      // The transport streams a body nobody else will see; a recorded one will be replayed, so
+      // it must arrive whole. (Coalescing sits above this stage: nothing is merged by this.)
+      outcome = await next(call.kind === 'http' ? { ...call, coalescible: true } : call)
+    } catch (error) {
+      await records.release(recordKey, token).catch(() => false)
+      throw error
+    } finally {
+      clearInterval(renewal)
+    }
+    // A store failure must not turn a call that happened into an error the caller would retry;
+    // the record is let go instead, and the lease ends it if even that fails.
+    const recorded =
+      isRecordable(outcome) &&
+      (await records.complete(recordKey, token, outcome, ttl).catch(() => false))
+    if (!recorded) await records.release(recordKey, token).catch(() => false)
+    return outcome
+  }
+
+  function replayed(call: Call, outcome: RecordedOutcome): Outcome {
+    ctx.counters.idempotentReplays++
+    if (ctx.events.wants('replay')) ctx.events.emit({ type: 'replay', ...eventBase(call) })
+    if (outcome.kind === 'value') return outcome
+    const headers = outcome.headers.filter(([name]) => name !== replayedHeader)
+    return { ...outcome, headers: [...headers, [replayedHeader, 'true']] }
+  }
+
+  return {
+    stage,
+    close: async () => {
+      if (store === undefined) await records.close()
+    },
+  }
 }

@@ -1,0 +1,141 @@
+import { randomUUID } from 'node:crypto'
+import { LRUCache } from 'lru-cache'
+import type { ClaimResult, RecordedOutcome, RecordStore } from './record-store.js'
+
+type MemoryRecord =
+  | { readonly state: 'inFlight'; readonly fingerprint: string; readonly token: string }
+  | { readonly state: 'done'; readonly fingerprint: string; readonly outcome: RecordedOutcome }
+
+export interface MemoryRecordStoreOptions {
+  /** Most records kept; the least recently used goes first. @default 10_000 */
+  readonly maxRecords?: number
+}
+
+/**
+ * Idempotency records in this process, in an lru-cache: bounded by `maxRecords`, each record
+ * expiring with its lease (in flight) or its TTL (done). Outcomes are copied in and out, so no
+ * caller ever holds the bytes or the value that the record keeps.
+ *
+ * @example
+ * const store = new MemoryRecordStore({ maxRecords: 1_000 })
+ * const claim = await store.claim(recordKey, fingerprint, 30_000)
+ */
+export class MemoryRecordStore implements RecordStore {
+  readonly #records: LRUCache<string, MemoryRecord>
+  // Only callers waiting right now: each entry goes when its last waiter wakes or leaves.
+  readonly #waiters = new Map<string, Set<() => void>>()
+
+  constructor(options: MemoryRecordStoreOptions = {}) {
+    this.#records = new LRUCache({ max: options.maxRecords ?? 10_000 })
+  }
+
+  async claim(recordKey: string, fingerprint: string, leaseMs: number): Promise<ClaimResult> {
+    const record = this.#records.get(recordKey)
+    if (record === undefined) {
+      const token = randomUUID()
+      this.#records.set(recordKey, { state: 'inFlight', fingerprint, token }, { ttl: leaseMs })
+      return { status: 'claimed', token }
+    }
+    if (record.fingerprint !== fingerprint) return { status: 'conflict' }
+    if (record.state === 'inFlight') return { status: 'inFlight' }
+    return { status: 'done', outcome: copyOf(record.outcome) }
+  }
+
+  async renew(recordKey: string, token: string, leaseMs: number): Promise<boolean> {
+    const record = this.#owned(recordKey, token)
+    if (record === undefined) return false
+    this.#records.set(recordKey, record, { ttl: leaseMs })
+    return true
+  }
+
+  async complete(
+    recordKey: string,
+    token: string,
+    outcome: RecordedOutcome,
+    ttlMs: number,
+  ): Promise<boolean> {
+    const record = this.#owned(recordKey, token)
+    if (record === undefined) return false
+    // Copied before it is kept: throws (and keeps nothing) for a value that cannot be cloned.
+    const kept = copyOf(outcome)
+    this.#records.set(
+      recordKey,
+      { state: 'done', fingerprint: record.fingerprint, outcome: kept },
+      { ttl: ttlMs },
+    )
+    this.#wake(recordKey)
+    return true
+  }
+
+  async release(recordKey: string, token: string): Promise<boolean> {
+    if (this.#owned(recordKey, token) === undefined) return false
+    this.#records.delete(recordKey)
+    this.#wake(recordKey)
+    return true
+  }
+
+  wait(recordKey: string, signal: AbortSignal | undefined): Promise<void> {
+    if (signal?.aborted) return Promise.reject(signal.reason)
+    if (this.#leaseLeft(recordKey) === undefined) return Promise.resolve()
+    return new Promise((resolve, reject) => {
+      const waiters = this.#waiters.get(recordKey) ?? new Set()
+      this.#waiters.set(recordKey, waiters)
+      const leave = () => {
+        clearTimeout(timer)
+        signal?.removeEventListener('abort', onAbort)
+        waiters.delete(wake)
+        if (waiters.size === 0 && this.#waiters.get(recordKey) === waiters) {
+          this.#waiters.delete(recordKey)
+        }
+      }
+      const wake = () => {
+        leave()
+        resolve()
+      }
+      const onAbort = () => {
+        leave()
+        reject(signal?.reason)
+      }
+      // A holder may die without a word: look again whenever its lease would end, until it has.
+      let timer: NodeJS.Timeout | undefined
+      const check = () => {
+        const left = this.#leaseLeft(recordKey)
+        if (left === undefined) wake()
+        else timer = setTimeout(check, left + 1)
+      }
+      waiters.add(wake)
+      signal?.addEventListener('abort', onAbort, { once: true })
+      check()
+    })
+  }
+
+  async close(): Promise<void> {
+    this.#records.clear()
+    for (const recordKey of [...this.#waiters.keys()]) this.#wake(recordKey)
+  }
+
+  /** ms left on the lease of an in-flight record; undefined when the record is not in flight. */
+  #leaseLeft(recordKey: string): number | undefined {
+    if (this.#records.get(recordKey)?.state !== 'inFlight') return undefined
+    return Math.max(0, this.#records.getRemainingTTL(recordKey))
+  }
+
+  #owned(recordKey: string, token: string): MemoryRecord | undefined {
+    const record = this.#records.get(recordKey)
+    return record?.state === 'inFlight' && record.token === token ? record : undefined
+  }
+
+  #wake(recordKey: string): void {
+    for (const wake of [...(this.#waiters.get(recordKey) ?? [])]) wake()
+  }
+}
+
+/** A copy that shares nothing with the original: fresh body bytes, a cloned value. */
+function copyOf(outcome: RecordedOutcome): RecordedOutcome {
+  if (outcome.kind === 'value') return { kind: 'value', value: structuredClone(outcome.value) }
+  return {
+    ...outcome,
+    headers: [...outcome.headers],
+    body: outcome.body === null ? null : new Uint8Array(outcome.body),
+  }
+}

@@ -1,0 +1,59 @@
+import type { HttpOutcome, ValueOutcome } from '../pipeline.js'
+
+/** An outcome a record can hold: complete bytes or a value, never a live stream. */
+export type RecordedOutcome =
+  | ValueOutcome
+  | (Omit<HttpOutcome, 'body'> & { readonly body: Uint8Array | null })
+
+/** What `RecordStore.claim` found under a record key. */
+export type ClaimResult =
+  /** The record was free and is now this caller's, in flight, until its lease ends. */
+  | { readonly status: 'claimed'; readonly token: string }
+  /** Another caller holds the record with the same fingerprint and has not finished. */
+  | { readonly status: 'inFlight' }
+  /** The same request finished before: here is its outcome, a copy of its own. */
+  | { readonly status: 'done'; readonly outcome: RecordedOutcome }
+  /** The record belongs to a different request (another fingerprint), in flight or done. */
+  | { readonly status: 'conflict' }
+
+/**
+ * Where idempotency records live, one per (credential, key). A record is free, in flight (held
+ * by a lease token until the lease ends) or done (an outcome kept for its TTL).
+ *
+ * Every method is one atomic step, so that a shared store can implement it with one round trip
+ * each: on Redis, `claim` is `SET key token NX PX lease` (or a read of the done record),
+ * `renew`, `complete` and `release` are scripts that act only while the token still owns the
+ * record, and `wait` polls or subscribes. A lease that ends (a crashed or stalled holder) frees
+ * the record for the next claimer; the stalled holder's late `complete` then changes nothing.
+ * Every implementation runs `test/conformance/record-store.ts`.
+ */
+export interface RecordStore {
+  /**
+   * Takes the record for `fingerprint` for `leaseMs`, or says who has it. A done record with
+   * the same fingerprint answers with its outcome; any record with another fingerprint is a
+   * conflict.
+   */
+  claim(recordKey: string, fingerprint: string, leaseMs: number): Promise<ClaimResult>
+  /** Extends the lease to `leaseMs` from now. False when `token` no longer owns the record. */
+  renew(recordKey: string, token: string, leaseMs: number): Promise<boolean>
+  /**
+   * Records the outcome for `ttlMs` and wakes the waiters. False, and nothing changes, when
+   * `token` no longer owns the record: a late finisher never overwrites a newer holder.
+   */
+  complete(
+    recordKey: string,
+    token: string,
+    outcome: RecordedOutcome,
+    ttlMs: number,
+  ): Promise<boolean>
+  /** Frees the record (nothing is recorded) and wakes the waiters. False when not owned. */
+  release(recordKey: string, token: string): Promise<boolean>
+  /**
+   * Resolves when the record may have changed: it was completed or released, its lease ran
+   * out, or it is not in flight now. The caller claims again to see. Rejects with the signal's
+   * reason when it aborts.
+   */
+  wait(recordKey: string, signal: AbortSignal | undefined): Promise<void>
+  /** Lets go of what the store holds; waiters are woken. */
+  close(): Promise<void>
+}

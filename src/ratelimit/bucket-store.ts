@@ -1,0 +1,82 @@
+/**
+ * Where token buckets live: in memory for one process, in Redis (one Lua script per decision,
+ * on Redis' own clock) for many. The stage speaks only this interface, so both decide alike:
+ * every method that changes state is one atomic operation over all the buckets it names.
+ */
+import type { BucketLimits } from './token-bucket.js'
+
+/** A bucket as a store needs it: its name (part of the state's key) and its budget. */
+export interface BucketSpec extends BucketLimits {
+  readonly name: string
+}
+
+/** One bucket of a call: which bucket, which partition of it, and what the call costs there. */
+export interface BucketRequest {
+  readonly bucket: BucketSpec
+  /** The partition (per host, per API key, per model...). */
+  readonly key: string
+  /** Tokens the call takes from this bucket. */
+  readonly cost: number
+}
+
+/** One bucket under one key. */
+export interface BucketTarget {
+  readonly bucket: BucketSpec
+  readonly key: string
+}
+
+/**
+ * Tokens taken for a call that may still be waiting for its start. Only the store that issued
+ * it reads what is inside; callers hand it back to `refund` as they got it.
+ */
+export interface Reservation {
+  readonly parts: ReadonlyArray<BucketTarget & { readonly debit: number }>
+}
+
+export type Acquired =
+  | {
+      readonly granted: true
+      /** ms to wait before the call starts; its place is held meanwhile. */
+      readonly wait: number
+      /** The bucket the call waits for (the first one when it need not wait). */
+      readonly bucket: string
+      readonly reservation: Reservation
+    }
+  | {
+      readonly granted: false
+      /** ms after which the buckets could admit the call; Infinity when they never can. */
+      readonly retryAfter: number
+      /** The bucket that refused. */
+      readonly bucket: string
+      /** The cost exceeds that bucket's capacity: no wait will ever admit the call. */
+      readonly exceedsCapacity: boolean
+    }
+
+/** A server's report on one bucket: how many tokens it has left. */
+export interface BucketLowering extends BucketTarget {
+  readonly remaining: number
+}
+
+export interface BucketStore {
+  /**
+   * Checks every bucket of a call together and debits them together, or none of them. A call
+   * that cannot start within `maxWait` ms is refused and costs nothing; one that can is granted
+   * a start (`wait` ms from now), its tokens taken at once so that later calls queue behind it.
+   */
+  acquire(requests: readonly BucketRequest[], maxWait: number): Promise<Acquired>
+  /** Gives back the tokens of a granted call that will not start (it aborted while waiting). */
+  refund(reservation: Reservation): Promise<void>
+  /** Adds `delta` tokens (negative: a debt); never lifts a bucket above its capacity. */
+  adjust(target: BucketTarget, delta: number): Promise<void>
+  /** Holds every call on these buckets back for `ms` (a server's 429 with Retry-After). */
+  pause(targets: readonly BucketTarget[], ms: number): Promise<void>
+  /**
+   * Lowers each bucket to the server's `remaining`, never raising it. `at` is the server time of
+   * the response (its `Date`): a response older than the last one applied changes nothing.
+   */
+  lower(updates: readonly BucketLowering[], at: number): Promise<void>
+  /** Tokens in the bucket now: at most its capacity, negative in debt. */
+  balance(target: BucketTarget): Promise<number>
+  /** Releases what the store holds (connections, timers). */
+  close(): Promise<void>
+}
