@@ -1,0 +1,297 @@
+import { createClient, ErrorReply } from '@redis/client'
+import { admit, type BreakerState, closed, onFailure, onSuccess } from '../breaker/breaker-state.js'
+import type { StageContext } from '../context.js'
+import {
+  isCluster,
+  isRedisUnavailable,
+  type RedisClientLike,
+  type RedisLike,
+  RedisUnavailableError,
+  type Send,
+} from './redis-client.js'
+import type { ResolvedRedis } from './redis-options.js'
+
+/**
+ * Failed operations that mark Redis down: one. A call makes several Redis operations (read,
+ * lease, write); were each allowed to time out, one call would pay the timeout several times.
+ */
+const failureThreshold = 1
+/** ms Redis stays marked down before one operation probes it again. */
+const probeAfter = 1_000
+/** ms a TCP connect to Redis may take. */
+const connectTimeout = 1_000
+/** Bounds of the delay between reconnects, ms: doubling from the first to the last. */
+const reconnectFirst = 100
+const reconnectLast = 2_000
+
+/** Replies of a Redis that is up but cannot serve yet: they count as failures, not answers. */
+const unhealthyReply = /^(LOADING|BUSY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN)\b/
+
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error))
+
+/**
+ * The one Redis connection of an instance, shared by every part that keeps state in Redis.
+ *
+ * Nothing may hang a call on Redis: every operation goes through `run`, which gives it
+ * `redis.timeout` ms and sits behind a breaker of its own, so that once Redis is marked down an
+ * operation fails at once, costing nothing, and one operation a second probes whether it is
+ * back. A connection opened from a URL has the offline queue off (a command sent while
+ * disconnected fails at once rather than waiting) and reconnects in the background with
+ * backoff. It does so on its own timer rather than with node-redis' `reconnectStrategy`, whose
+ * pending delay `close()` could not cancel. A client the user passed is connected when it is
+ * not open yet, keeps its own reconnection policy, and is never closed here.
+ *
+ * @example
+ * const count = await connection.run((send) => send<number>(['INCR', key], key))
+ */
+export class RedisConnection {
+  /** ms each operation may take. */
+  readonly timeout: number
+  /** Prefix of every key; see `key`. */
+  readonly namespace: string
+  readonly #client: RedisLike
+  readonly #owned: boolean
+  readonly #ctx: StageContext
+  #breaker: BreakerState = closed
+  #downSince = 0
+  /**
+   * Until a client that was not ready at construction becomes ready or first fails, operations
+   * wait for it (within their timeout) rather than fail: a process's first calls would
+   * otherwise all miss the shared state. `#started` ends the wait.
+   */
+  #starting: Promise<void> | undefined
+  #started = () => {}
+  #connecting: Promise<void> | undefined
+  #reconnectTimer: NodeJS.Timeout | undefined
+  #reconnects = 0
+  #closed = false
+
+  constructor(options: ResolvedRedis, namespace: string, ctx: StageContext) {
+    this.timeout = options.timeout
+    this.namespace = namespace
+    this.#ctx = ctx
+    const { target } = options
+    this.#owned = 'url' in target
+    this.#client =
+      'client' in target
+        ? target.client
+        : (createClient({
+            url: target.url,
+            disableOfflineQueue: true,
+            socket: { connectTimeout, reconnectStrategy: false },
+          }) as unknown as RedisClientLike)
+    // node-redis emits 'error' for every failed connect; an EventEmitter without a listener
+    // would throw it at the process. Failures reach callers through `run`.
+    this.#client.on('error', this.#onError)
+    if (!this.#ready()) this.#awaitStart()
+    if (!this.#client.isOpen) this.#connect()
+  }
+
+  /** The node-redis client, for adapters that take one (`@keyv/redis`); use it through `run`. */
+  get client(): RedisLike {
+    return this.#client
+  }
+
+  /** True while Redis is marked down: operations fail at once, apart from a probe a second. */
+  get down(): boolean {
+    return this.#breaker.name !== 'closed'
+  }
+
+  /**
+   * A key under the namespace: `key('lease', id)` is `'<namespace>:lease:<id>'`. Keys that one
+   * script touches together must share a hash tag on Redis Cluster: wrap the common part in
+   * braces, `key('bucket', `{${name}}`, 'tokens')`.
+   */
+  key(...parts: string[]): string {
+    return `${this.namespace}:${parts.join(':')}`
+  }
+
+  /**
+   * Runs one operation (one or more commands sent with `send`) within `timeout` ms and behind
+   * the breaker. Rejects with `RedisUnavailableError` when Redis failed it, did not answer in
+   * time, or is marked down; with the `ErrorReply` when Redis answered with an error. An
+   * operation that ran out of time may still complete on the server later, so it must be safe
+   * to abandon (a lease that expires, a script that is all or nothing).
+   */
+  async run<T>(op: (send: Send) => Promise<T>): Promise<T> {
+    if (this.#closed) throw new RedisUnavailableError('the Redis connection is closed')
+    const { counters, clock } = this.#ctx
+    const admission = admit(this.#breaker, clock.now(), probeAfter)
+    this.#breaker = admission.state
+    if (!admission.allowed) {
+      counters.redisErrors++
+      throw new RedisUnavailableError(
+        `Redis is marked down; the next probe in ${admission.retryAfter} ms`,
+      )
+    }
+    try {
+      const value = await this.#timed(op)
+      this.#answered(admission.probe)
+      return value
+    } catch (error) {
+      if (error instanceof ErrorReply && !unhealthyReply.test(error.message)) {
+        this.#answered(admission.probe)
+        throw error
+      }
+      counters.redisErrors++
+      this.#failed(error, admission.probe)
+      if (isRedisUnavailable(error)) throw error
+      throw new RedisUnavailableError(`Redis failed: ${messageOf(error)}`, { cause: error })
+    }
+  }
+
+  /** One raw command through `run`. */
+  command<T = unknown>(args: readonly string[], firstKey?: string): Promise<T> {
+    return this.run((send) => send<T>(args, firstKey))
+  }
+
+  /**
+   * Stops reconnecting and closes the connection if it was opened here, waiting at most
+   * `timeout` ms for replies still due. A client the user passed is left open.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    this.#started()
+    clearTimeout(this.#reconnectTimer)
+    if (!this.#owned) {
+      this.#client.off('error', this.#onError)
+      return
+    }
+    // A socket still connecting is not reachable by destroy(); let the attempt end first.
+    await this.#connecting
+    const client = this.#client as RedisClientLike
+    if (client.isReady) {
+      let timer: NodeJS.Timeout | undefined
+      const late = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, this.timeout)
+      })
+      await Promise.race([client.close(), late])
+      clearTimeout(timer)
+    }
+    if (client.isOpen) client.destroy()
+  }
+
+  #send: Send = (args, firstKey) => {
+    const client = this.#client
+    if (isCluster(client)) return client.sendCommand(firstKey, false, [...args])
+    return client.sendCommand(args)
+  }
+
+  /**
+   * A client that queues commands while offline would hold them past our timeout and send them
+   * later (a user's client may), and `@keyv/redis` reconnects, then destroys, a client it finds
+   * closed: so no operation starts on a client that is not ready.
+   */
+  #ready(): boolean {
+    const client = this.#client
+    return isCluster(client) ? client.isOpen : client.isReady
+  }
+
+  #timed<T>(op: (send: Send) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let expired = false
+      const timer = setTimeout(() => {
+        expired = true
+        reject(new RedisUnavailableError(`Redis did not answer within ${this.timeout} ms`))
+      }, this.timeout)
+      const started = this.#starting ?? Promise.resolve()
+      // An operation sent may settle after the timer: its late result or error is dropped. One
+      // still waiting for the connection when the timer fires is never sent.
+      started
+        .then(() => {
+          if (expired) return undefined as T
+          if (!this.#ready()) throw new RedisUnavailableError('Redis is not connected')
+          return op(this.#send)
+        })
+        .then(
+          (value) => {
+            clearTimeout(timer)
+            resolve(value)
+          },
+          (error: unknown) => {
+            clearTimeout(timer)
+            reject(error)
+          },
+        )
+    })
+  }
+
+  #answered(probe: boolean): void {
+    const before = this.#breaker
+    const after = onSuccess(before, probe)
+    this.#breaker = after
+    if (before.name === 'closed' || after.name !== 'closed') return
+    const { events, clock } = this.#ctx
+    if (events.wants('redisUp')) {
+      events.emit({ type: 'redisUp', downFor: clock.now() - this.#downSince })
+    }
+  }
+
+  #failed(error: unknown, probe: boolean): void {
+    const { events, clock } = this.#ctx
+    const before = this.#breaker
+    const after = onFailure(before, clock.now(), failureThreshold, probe)
+    this.#breaker = after
+    // A failed probe reopens the breaker each second; only the first opening is news.
+    if (before.name !== 'closed' || after.name !== 'open') return
+    this.#downSince = clock.now()
+    if (events.wants('redisDown')) events.emit({ type: 'redisDown', error })
+  }
+
+  /**
+   * Makes operations wait for the client to be ready, connecting or connected by whoever:
+   * until node-redis says 'ready' ('connect' for a cluster), or 'error'.
+   */
+  #awaitStart(): void {
+    const client = this.#client
+    const onReady = () => this.#started()
+    const event = isCluster(client) ? 'connect' : 'ready'
+    this.#starting = new Promise((resolve) => {
+      this.#started = () => {
+        this.#started = () => {}
+        this.#starting = undefined
+        client.off(event, onReady)
+        resolve()
+      }
+    })
+    client.on(event, onReady)
+  }
+
+  #onError = (): void => {
+    // A first connect that failed once is not worth waiting for: a user's client may go on
+    // retrying it for long, and operations should fail over at once rather than time out.
+    this.#started()
+    // With no reconnect strategy, a dropped connection closes the client; ours is reopened.
+    if (this.#owned && !this.#client.isOpen) this.#scheduleReconnect()
+  }
+
+  #connect(): void {
+    this.#connecting = this.#client
+      .connect()
+      .then(
+        () => {
+          this.#reconnects = 0
+        },
+        () => {},
+      )
+      .finally(() => {
+        this.#connecting = undefined
+        if (this.#owned && !this.#client.isOpen) this.#scheduleReconnect()
+      })
+  }
+
+  #scheduleReconnect(): void {
+    if (this.#closed || this.#connecting !== undefined || this.#reconnectTimer !== undefined) return
+    const backoff = Math.min(reconnectFirst * 2 ** this.#reconnects, reconnectLast)
+    this.#reconnects++
+    // Jitter keeps a fleet that lost Redis together from reconnecting in step.
+    const delay = backoff / 2 + Math.random() * (backoff / 2)
+    this.#reconnectTimer = setTimeout(() => {
+      this.#reconnectTimer = undefined
+      if (!this.#closed) this.#connect()
+    }, delay)
+    // Reconnecting alone is no reason to keep a process alive.
+    this.#reconnectTimer.unref()
+  }
+}
