@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { cpus } from 'node:os'
 import { join } from 'node:path'
-import type { ScenarioResult } from './scenario.js'
+import type { Counted, ScenarioResult, Unit } from './scenario.js'
 
 export interface Report {
   readonly date: string
@@ -61,13 +61,13 @@ export function formatReport(report: Report): string {
       .trimEnd()
   const out = [
     `node ${report.node} · ${report.cpu} · ${report.platform}${report.quick ? ' · --quick' : ''}`,
-    '',
-    line(header),
-    line(widths.map((w) => '─'.repeat(w))),
-    ...rows.map(line),
   ]
+  // Counted scenarios have no timed figures: a run of them alone prints no empty table.
+  if (rows.length > 0)
+    out.push('', line(header), line(widths.map((w) => '─'.repeat(w))), ...rows.map(line))
   for (const s of report.scenarios) {
     out.push('', `${s.name}: ${s.description}`)
+    if (s.counted !== undefined) out.push(...countedLines(s.counted))
     for (const r of s.ratios) {
       const goal =
         r.goalBelow === null
@@ -78,6 +78,42 @@ export function formatReport(report: Report): string {
     for (const c of s.checks) out.push(`  ${c.ok ? 'ok ' : 'FAILED'} ${c.name}: ${c.detail}`)
   }
   return out.join('\n')
+}
+
+/** A counted table, indented under its scenario, then how each subject is configured. */
+function countedLines(counted: Counted): string[] {
+  const header = ['case', 'subject', ...counted.columns.map((c) => c.name)]
+  const rows = counted.rows.map((r) => [
+    r.case,
+    r.role === 'ceiling' ? `(${r.subject})` : r.subject,
+    ...r.values.map((v, i) => (v === null ? '–' : value(v, counted.columns[i]?.unit ?? 'count'))),
+  ])
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
+  const line = (cells: readonly string[]) =>
+    `  ${cells
+      .map((c, i) => (i < 2 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd()}`
+  return [
+    line(header),
+    line(widths.map((w) => '─'.repeat(w))),
+    ...rows.map(line),
+    '  configured:',
+    ...Object.entries(counted.configs).map(([name, config]) => `    ${name}: ${config}`),
+  ]
+}
+
+function value(v: number, unit: Unit): string {
+  switch (unit) {
+    case 'share':
+      return `${(v * 100).toFixed(1)}%`
+    case 'count':
+      return Math.round(v).toLocaleString('en-US')
+    case 'ms':
+      return v < 10 ? `${v.toFixed(2)} ms` : `${Math.round(v).toLocaleString('en-US')} ms`
+    case 'times':
+      return times(v)
+  }
 }
 
 function duration(ns: number): string {

@@ -1,4 +1,5 @@
 import { Bench, hrtimeNowTimestampProvider } from 'tinybench'
+import type { BarChart, LineChart } from '../src/cli/charts.js'
 
 /** What the runner passes to every scenario. */
 export interface RunOptions {
@@ -70,7 +71,37 @@ export interface ScenarioResult {
   readonly figures: readonly Figures[]
   readonly ratios: readonly Ratio[]
   readonly checks: readonly Check[]
+  /** Figures counted rather than timed: hit ratios, upstream calls, recovery times. */
+  readonly counted?: Counted
+  /** Charts of the figures, rendered as SVG into the output folder. */
+  readonly charts?: readonly ChartSpec[]
 }
+
+/** How a counted figure reads: a share, a count, a duration, or a multiple of something. */
+export type Unit = 'share' | 'count' | 'ms' | 'times'
+
+/** One table of counted figures, with what makes its comparisons fair. */
+export interface Counted {
+  readonly columns: readonly { readonly name: string; readonly unit: Unit }[]
+  readonly rows: readonly CountedRow[]
+  /** How each subject is configured, by subject name: the comparison is fair or not in here. */
+  readonly configs: Readonly<Record<string, string>>
+}
+
+export interface CountedRow {
+  /** What varies within the scenario (`s=1.0 · 1,000 entries`, `cold key`), or `''`. */
+  readonly case: string
+  readonly subject: string
+  /** A ceiling bounds a figure from above, as Belady's optimal bounds any cache's hit ratio. */
+  readonly role: Subject['role'] | 'ceiling'
+  /** One value per column, in order; `null` where the subject has no such figure. */
+  readonly values: readonly (number | null)[]
+}
+
+/** A chart of a scenario's figures, drawn as SVG into the output folder by src/cli/charts.ts. */
+export type ChartSpec =
+  | { readonly file: string; readonly kind: 'line'; readonly chart: LineChart }
+  | { readonly file: string; readonly kind: 'bar'; readonly chart: BarChart }
 
 /**
  * Measures subjects one after another with tinybench, in one process and one run, so that

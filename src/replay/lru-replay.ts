@@ -1,0 +1,150 @@
+/**
+ * Replays a trace through breakwater's own cache stage and memory store on a simulated clock:
+ * each request sets the clock to its time and awaits the stage, so a day of traffic runs in
+ * seconds and every hit is one the real code would serve.
+ */
+import { KeyvHooks } from 'keyv'
+import { createCacheStage } from '../cache/cache-stage.js'
+import { createMemoryKeyv } from '../cache/memory-store.js'
+import type { StageContext } from '../context.js'
+import { Events } from '../events.js'
+import { defaults, type ResolvedCache } from '../options.js'
+import type { Call, HttpOutcome, Next } from '../pipeline.js'
+import { Counters } from '../stats.js'
+import type { Trace } from './trace.js'
+
+/** What the cache would store, as breakwater's defaults have it. */
+export interface ReplayPolicy {
+  /** Methods the cache serves; upper case. */
+  readonly methods: ReadonlySet<string>
+  /** Larger answers pass through uncached. */
+  readonly maxBodyBytes: number
+}
+
+export const defaultReplayPolicy: ReplayPolicy = {
+  methods: new Set(defaults.cache.methods),
+  maxBodyBytes: defaults.cache.maxBodyBytes,
+}
+
+/**
+ * Which requests the cache could serve and store (1): a cacheable method, an answer that is a
+ * 2xx other than 206 (or a 304, whose resource is cacheable: the client already held its body),
+ * and no larger than `maxBodyBytes`. The others are misses for every policy and never enter
+ * the cache, so that every bound below stays a true bound.
+ */
+export function cacheableOf(trace: Trace, policy: ReplayPolicy = defaultReplayPolicy): Uint8Array {
+  const byMethod = trace.methods.map((m) => policy.methods.has(m))
+  const flags = new Uint8Array(trace.length)
+  for (let i = 0; i < trace.length; i++) {
+    const status = trace.statuses[i] as number
+    const storable =
+      status === 0 || status === 304 || (status >= 200 && status <= 299 && status !== 206)
+    flags[i] =
+      byMethod[trace.methodIds[i] as number] === true &&
+      storable &&
+      (trace.bytes[i] as number) <= policy.maxBodyBytes
+        ? 1
+        : 0
+  }
+  return flags
+}
+
+/**
+ * Which requests (1) the cache stage served from an in-memory store of `maxEntries` entries,
+ * fresh for `ttlMs` after each fetch. The upstream answers at once with a body of the recorded
+ * size, so requests of the same ms are served in order, as one at a time.
+ */
+export async function replayLru(
+  trace: Trace,
+  cacheable: Uint8Array,
+  maxEntries: number,
+  ttlMs: number,
+  policy: ReplayPolicy = defaultReplayPolicy,
+): Promise<Uint8Array> {
+  const time = { now: 0 }
+  const ctx: StageContext = {
+    counters: new Counters(),
+    events: new Events(undefined),
+    clock: { now: () => time.now },
+  }
+  const settings: ResolvedCache = {
+    ...defaults.cache,
+    ttl: ttlMs,
+    maxEntries,
+    maxBodyBytes: policy.maxBodyBytes,
+    // Bounded by entries alone, as the optimal policy it is compared with.
+    maxTotalBytes: Number.MAX_SAFE_INTEGER,
+    methods: policy.methods,
+    keyHeaders: [],
+    store: undefined,
+    shared: false,
+  }
+  const store = createMemoryKeyv({
+    maxEntries,
+    maxTotalBytes: settings.maxTotalBytes,
+    maxBodyBytes: policy.maxBodyBytes,
+    namespace: 'replay',
+  })
+  // Keyv stamps `expires` with Date.now() and lru-cache ages entries on performance.now(), both
+  // real time, in which a replay takes seconds. The stage reads freshness off the simulated
+  // clock; with no store TTL an expired entry is found, judged expired and overwritten in
+  // place, which leaves LRU order and hits just as an expiring store would.
+  store.hooks.addHandler(KeyvHooks.PRE_SET, (data: { ttl?: number | undefined }) => {
+    data.ttl = undefined
+  })
+  const { stage, close } = createCacheStage(ctx, settings, store)
+
+  // Every body is a view of one buffer: its length is what the store measures.
+  const buffer = new Uint8Array(policy.maxBodyBytes)
+  let bytes = 0
+  let fetched = false
+  const next: Next = async (call) => {
+    fetched = true
+    const outcome: HttpOutcome = {
+      kind: 'http',
+      status: 200,
+      statusText: 'OK',
+      headers: [],
+      body: buffer.subarray(0, Math.min(bytes, buffer.length)),
+      url: call.url,
+    }
+    return outcome
+  }
+  const hits = new Uint8Array(trace.length)
+  for (let i = 0; i < trace.length; i++) {
+    time.now = trace.times[i] as number
+    bytes = trace.bytes[i] as number
+    fetched = false
+    const key = trace.keys[trace.keyIds[i] as number] as string
+    await stage(
+      callFor(key, trace.methods[trace.methodIds[i] as number] as string, cacheable[i] === 1),
+      next,
+    )
+    if (!fetched) hits[i] = 1
+  }
+  await close()
+  return hits
+}
+
+function callFor(key: string, method: string, cacheable: boolean): Call {
+  return {
+    kind: 'http',
+    key,
+    method,
+    url: key,
+    origin: 'replay',
+    target: key,
+    headers: undefined,
+    body: undefined,
+    args: undefined,
+    signal: undefined,
+    cacheable,
+    coalescible: false,
+    retry: false,
+    ttl: undefined,
+    timeout: 0,
+    deadline: undefined,
+    idempotencyKey: undefined,
+    cost: undefined,
+  }
+}
