@@ -64,6 +64,33 @@ export type BreakwaterEvent =
       readonly from: BreakerStateName
       readonly to: BreakerStateName
     })
+  | (EventBase & {
+      /** The call got the outcome that another process, holding the key's lease, stored. */
+      readonly type: 'leaseJoined'
+      /** ms the call waited for it. */
+      readonly waited: number
+    })
+  | (EventBase & {
+      /** The lease of another process ran out with nothing stored; this call took it over. */
+      readonly type: 'leaseTakeover'
+    })
+  | (EventBase & {
+      /** Redis failed a shared part of this call, which went on with the in-process one. */
+      readonly type: 'redisFallback'
+      readonly part: 'lease'
+      readonly error: unknown
+    })
+  | {
+      /** Redis stopped answering: its breaker opened, and shared parts run in-process. */
+      readonly type: 'redisDown'
+      readonly error: unknown
+    }
+  | {
+      /** Redis answered again after being down; shared parts use it again. */
+      readonly type: 'redisUp'
+      /** ms it was down. */
+      readonly downFor: number
+    }
 
 export type BreakwaterEventType = BreakwaterEvent['type']
 
@@ -81,6 +108,11 @@ export const channelNames: Readonly<Record<BreakwaterEventType, string>> = {
   paused: 'breakwater:ratelimit:paused',
   replay: 'breakwater:idempotency:replay',
   breaker: 'breakwater:breaker',
+  leaseJoined: 'breakwater:coalesce:lease:joined',
+  leaseTakeover: 'breakwater:coalesce:lease:takeover',
+  redisFallback: 'breakwater:redis:fallback',
+  redisDown: 'breakwater:redis:down',
+  redisUp: 'breakwater:redis:up',
 }
 
 const channels = Object.fromEntries(

@@ -1,9 +1,10 @@
 import type Keyv from 'keyv'
 import { createBreakerStage } from './breaker/breaker-stage.js'
-import { createCacheStage } from './cache/cache-stage.js'
+import { type CacheEntries, createCacheStage } from './cache/cache-stage.js'
 import { jsonCodec, rawCodec } from './cache/codec.js'
 import { createMemoryKeyv } from './cache/memory-store.js'
 import { createCoalesceStage } from './coalesce/coalesce-stage.js'
+import { createLeaseStage } from './coalesce/redis-lease.js'
 import type { StageContext } from './context.js'
 import { Events } from './events.js'
 import { createIdempotencyStage } from './idempotency/idempotency-stage.js'
@@ -12,6 +13,8 @@ import { createTimeoutStage } from './limits/timeout.js'
 import type { ResolvedOptions } from './options.js'
 import { type Call, compose, type Next, type Outcome, type Stage } from './pipeline.js'
 import { createRateLimitStage } from './ratelimit/ratelimit-stage.js'
+import { RedisConnection } from './redis/connection.js'
+import { createRedisKeyv } from './redis/redis-cache-store.js'
 import { createRetryStage } from './retry/retry-stage.js'
 import { Counters, type Stats } from './stats.js'
 
@@ -48,28 +51,39 @@ export function createInstance(
   const transport = makeTransport(context)
   const above: Stage[] = []
   const below: Stage[] = []
+  // Distributed mode: one connection serves every shared part; without it all is in memory.
+  const redis = options.redis
+    ? new RedisConnection(options.redis, options.namespace, context)
+    : undefined
   let store: Keyv | undefined
   let ownsStore = false
   let closeCache = async () => {}
+  let entries: CacheEntries | undefined
   if (options.cache) {
-    ownsStore = options.cache.store === undefined
+    const { maxEntries, maxTotalBytes, maxBodyBytes } = options.cache
+    ownsStore = options.cache.store === undefined && redis === undefined
     store =
       options.cache.store ??
-      createMemoryKeyv({
-        maxEntries: options.cache.maxEntries,
-        maxTotalBytes: options.cache.maxTotalBytes,
-        maxBodyBytes: options.cache.maxBodyBytes,
-        namespace: options.namespace,
-      })
+      (redis && options.redis
+        ? createRedisKeyv(redis, { l1: options.redis.l1, maxTotalBytes })
+        : createMemoryKeyv({
+            maxEntries,
+            maxTotalBytes,
+            maxBodyBytes,
+            namespace: options.namespace,
+          }))
     const cache = createCacheStage(context, options.cache, store, ownsStore ? rawCodec : jsonCodec)
     above.push(cache.stage)
     closeCache = cache.close
+    entries = cache.entries
   }
   let inFlight = () => 0
   if (options.coalesce) {
     const coalesce = createCoalesceStage(context)
     above.push(coalesce.stage)
     inFlight = coalesce.inFlight
+    // Below the in-process single flight: one lease attempt per key and process.
+    if (redis && entries) above.push(createLeaseStage(context, redis, entries))
   }
   let closeIdempotency = async () => {}
   if (options.idempotency) {
@@ -109,6 +123,7 @@ export function createInstance(
       closed = true
       await Promise.all([closeCache(), closeIdempotency(), closeRateLimit()])
       if (ownsStore) await store?.clear()
+      await redis?.close()
       await onClose()
     },
   }

@@ -13,6 +13,7 @@ import {
   resolveIdempotency,
   resolveRateLimit,
 } from './quota-options.js'
+import { type RedisOption, type ResolvedRedis, resolveRedis } from './redis/redis-options.js'
 import { boolean, func, integer, list, number, object, oneOf, show, timerMs } from './validate.js'
 
 /** What a breaker scope function, a `retryOn` hook and events may know of a call. */
@@ -56,9 +57,9 @@ export interface CacheOptions {
   respectCacheControl?: boolean
   /** Request headers that change the answer and so enter the key (credentials always do, hashed). */
   keyHeaders?: readonly string[]
-  /** Any Keyv instance. @default lru-cache in memory */
+  /** Any Keyv instance. @default lru-cache in memory; Redis with `redis` */
   store?: Keyv
-  /** The store is shared between users (a `private` response is then not stored). @default false in memory, true for a given store */
+  /** The store is shared between users (a `private` response is then not stored). @default false in memory, true for a given store or Redis */
   shared?: boolean
 }
 
@@ -114,6 +115,8 @@ export interface BreakerOptions {
 export interface BreakwaterOptions {
   /** Prefix of every stored key. @default 'bw' */
   namespace?: string
+  /** Share cache, coalescing, buckets and records across processes through Redis. @default off */
+  redis?: RedisOption | false
   cache?: CacheOptions | false
   /** Concurrent identical calls share one upstream call. @default true */
   coalesce?: boolean
@@ -169,6 +172,7 @@ export interface ResolvedBreaker {
 
 export interface ResolvedOptions {
   readonly namespace: string
+  readonly redis: ResolvedRedis | false
   readonly cache: ResolvedCache | false
   readonly coalesce: boolean
   readonly retry: ResolvedRetry | false
@@ -224,7 +228,7 @@ export const defaults = {
 const isString = (v: unknown) => typeof v === 'string' && v.length > 0
 const isStatus = (v: unknown) => Number.isInteger(v) && (v as number) >= 100 && (v as number) <= 599
 
-function resolveCache(value: unknown): ResolvedCache | false {
+function resolveCache(value: unknown, sharedStore: boolean): ResolvedCache | false {
   if (value === false) return false
   const o = object<CacheOptions>('cache', value ?? {}, [
     'ttl',
@@ -275,7 +279,7 @@ function resolveCache(value: unknown): ResolvedCache | false {
       'header names',
     ).map((h) => h.toLowerCase()),
     store: o.store,
-    shared: boolean('cache.shared', o.shared, o.store !== undefined),
+    shared: boolean('cache.shared', o.shared, sharedStore || o.store !== undefined),
   }
 }
 
@@ -357,6 +361,7 @@ function resolveBreaker(value: unknown): ResolvedBreaker | false {
 /** The option names `resolveOptions` knows; front doors add their own. */
 export const optionNames = [
   'namespace',
+  'redis',
   'cache',
   'coalesce',
   'retry',
@@ -382,9 +387,11 @@ export function resolveOptions(
   if (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function') {
     throw new TypeError(`clock must be an object with now(), got ${show(clock)}`)
   }
+  const redis = resolveRedis(o.redis)
   return {
     namespace,
-    cache: resolveCache(o.cache),
+    redis,
+    cache: resolveCache(o.cache, redis !== false),
     coalesce: boolean('coalesce', o.coalesce, defaults.coalesce),
     retry: resolveRetry(o.retry),
     timeout: timerMs('timeout', o.timeout, defaults.timeout),

@@ -30,6 +30,17 @@ export interface Stats {
   readonly cacheErrors: number
   /** Attempts that ran past `timeout`. */
   readonly timeouts: number
+  /**
+   * Redis operations that failed, ran past `redis.timeout`, or were not sent because Redis is
+   * marked down (its breaker is open). Replies that Redis did send, such as a wrong type under
+   * a key, are not counted here.
+   */
+  readonly redisErrors: number
+  /**
+   * Calls whose cross-process lock, bucket or record fell back to the in-process one because
+   * Redis failed them. The cache counts its own failures in `cacheErrors`.
+   */
+  readonly redisFallbacks: number
   /** (cacheHits + staleServed) / cache lookups; 0 before the first lookup. */
   readonly hitRatio: number
   /** Calls answered without an upstream call of their own: hits, stale, coalesced, replays. */
@@ -57,6 +68,8 @@ export class Counters implements Record<CounterName, number> {
   idempotentReplays = 0
   cacheErrors = 0
   timeouts = 0
+  redisErrors = 0
+  redisFallbacks = 0
 
   snapshot(inFlight = 0): Stats {
     const served = this.cacheHits + this.staleServed
@@ -77,6 +90,8 @@ export class Counters implements Record<CounterName, number> {
       idempotentReplays: this.idempotentReplays,
       cacheErrors: this.cacheErrors,
       timeouts: this.timeouts,
+      redisErrors: this.redisErrors,
+      redisFallbacks: this.redisFallbacks,
       hitRatio: lookups === 0 ? 0 : served / lookups,
       callsSaved: served + this.coalesced + this.idempotentReplays,
       inFlight,

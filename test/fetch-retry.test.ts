@@ -52,7 +52,7 @@ describe('createFetch retries', () => {
 
   it('does not retry a POST without an idempotency key on 503', async () => {
     up.handle((_req, res) => reply(res, 503, 'busy'))
-    const fetch = make({ retry: fast })
+    const fetch = make({ retry: fast, idempotency: false })
     const res = await fetch(`${up.url}/orders`, { method: 'POST', body: '{}' })
     expect(res.status).toBe(503)
     expect(up.requests).toHaveLength(1)

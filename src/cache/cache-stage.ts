@@ -9,9 +9,24 @@ import type { CacheEntry } from './entry.js'
 import type { StorePolicy } from './freshness.js'
 import { freshnessOf, planEntry, retentionOf } from './freshness.js'
 
+/**
+ * What a coalescer across processes needs of the cache: it waits for the entry another process
+ * stores, and stores the outcome it fetched itself before it lets the others go.
+ */
+export interface CacheEntries {
+  /**
+   * The fresh outcome stored for the call, if any. Rejects when the store fails; a value that
+   * is not an entry is reported and reads as nothing. The stage above will not store it again.
+   */
+  fresh(call: Call): Promise<Outcome | undefined>
+  /** Stores the outcome if it may be stored; resolves true once the store kept it. */
+  save(call: Call, outcome: Outcome): Promise<boolean>
+}
+
 /** The cache stage, and how to wait for the refreshes it started in the background. */
 export interface CacheStage {
   readonly stage: Stage
+  readonly entries: CacheEntries
   /** Resolves once no background refresh is running. */
   close(): Promise<void>
 }
@@ -62,21 +77,21 @@ export function createCacheStage(
     return entry.outcome
   }
 
-  const save = async (call: Call, outcome: Outcome): Promise<void> => {
-    if (written.has(outcome)) return
+  const save = async (call: Call, outcome: Outcome): Promise<boolean> => {
+    if (written.has(outcome)) return false
     written.add(outcome)
     const now = clock.now()
     const policy =
       call.ttl === undefined ? basePolicy : { ...basePolicy, ttl: call.ttl, callTtl: true }
     const times = planEntry(outcome, policy, now)
-    if (times === undefined) return
+    if (times === undefined) return false
     let stored = outcome
     if (outcome.kind === 'value') {
       // A copy, so that a caller changing its result never changes what later callers get.
       try {
         stored = { kind: 'value', value: structuredClone(outcome.value) }
       } catch {
-        return
+        return false
       }
     }
     const entry: CacheEntry = { outcome: stored, times }
@@ -88,9 +103,32 @@ export function createCacheStage(
         Math.ceil(retentionOf(times, now)),
       )
       if (!kept) failed(call, new Error(`cache store did not keep the entry for ${call.target}`))
+      return kept
     } catch (error) {
       failed(call, error)
+      return false
     }
+  }
+
+  /** The entry under the call's key; rejects when the store fails, reports a foreign value. */
+  const read = async (call: Call): Promise<CacheEntry | undefined> => {
+    const found: unknown = await store.get(call.key)
+    if (found === undefined) return undefined
+    const entry = codec.decode(found)
+    if (entry === undefined) {
+      failed(call, new TypeError(`cache store holds a foreign value under ${call.key}`))
+    }
+    return entry
+  }
+
+  const entries: CacheEntries = {
+    async fresh(call) {
+      const entry = await read(call)
+      if (entry === undefined || freshnessOf(entry.times, clock.now()) !== 'fresh') return undefined
+      written.add(entry.outcome)
+      return entry.outcome
+    },
+    save,
   }
 
   const refreshOnce = async (call: Call, next: Next): Promise<void> => {
@@ -136,29 +174,24 @@ export function createCacheStage(
 
   const stage: Stage = async (call, next) => {
     if (!call.cacheable) return next(call)
-    let found: unknown
+    let entry: CacheEntry | undefined
     try {
-      found = await store.get(call.key)
+      entry = await read(call)
     } catch (error) {
       failed(call, error)
     }
-    if (found !== undefined) {
-      const entry = codec.decode(found)
-      if (entry !== undefined) {
-        const state = freshnessOf(entry.times, clock.now())
-        if (state === 'fresh') {
-          counters.cacheHits++
-          if (events.wants('hit')) events.emit({ type: 'hit', ...eventBase(call) })
-          return entry.outcome
-        }
-        if (state === 'stale') {
-          refresh(call, next)
-          return serveStale(call, entry, 'revalidate')
-        }
-        if (state === 'staleIfError') return withFallback(call, next, entry)
-      } else {
-        failed(call, new TypeError(`cache store holds a foreign value under ${call.key}`))
+    if (entry !== undefined) {
+      const state = freshnessOf(entry.times, clock.now())
+      if (state === 'fresh') {
+        counters.cacheHits++
+        if (events.wants('hit')) events.emit({ type: 'hit', ...eventBase(call) })
+        return entry.outcome
       }
+      if (state === 'stale') {
+        refresh(call, next)
+        return serveStale(call, entry, 'revalidate')
+      }
+      if (state === 'staleIfError') return withFallback(call, next, entry)
     }
     missed(call)
     const outcome = await next(call)
@@ -168,6 +201,7 @@ export function createCacheStage(
 
   return {
     stage,
+    entries,
     async close() {
       // Calls still arriving while closing may start refreshes of their own.
       while (refreshes.size > 0) await Promise.all(refreshes.values())
