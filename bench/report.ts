@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { cpus } from 'node:os'
 import { join } from 'node:path'
+import { formatTable } from '../src/cli/table.js'
 import type { Counted, ScenarioResult, Unit } from './scenario.js'
 
 export interface Report {
@@ -52,19 +53,11 @@ export function formatReport(report: Report): string {
       f.subject === f.floor ? 'floor' : `${times(f.ratioToFloor)} ${f.floor}`,
     ]),
   )
-  const numeric = new Set([2, 3, 4, 5, 6])
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
-  const line = (cells: readonly string[]) =>
-    cells
-      .map((c, i) => (numeric.has(i) ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0)))
-      .join('  ')
-      .trimEnd()
   const out = [
     `node ${report.node} · ${report.cpu} · ${report.platform}${report.quick ? ' · --quick' : ''}`,
   ]
   // Counted scenarios have no timed figures: a run of them alone prints no empty table.
-  if (rows.length > 0)
-    out.push('', line(header), line(widths.map((w) => '─'.repeat(w))), ...rows.map(line))
+  if (rows.length > 0) out.push('', formatTable(header, rows, new Set([2, 3, 4, 5, 6])))
   for (const s of report.scenarios) {
     out.push('', `${s.name}: ${s.description}`)
     if (s.counted !== undefined) out.push(...countedLines(s.counted))
@@ -88,16 +81,11 @@ function countedLines(counted: Counted): string[] {
     r.role === 'ceiling' ? `(${r.subject})` : r.subject,
     ...r.values.map((v, i) => (v === null ? '–' : value(v, counted.columns[i]?.unit ?? 'count'))),
   ])
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
-  const line = (cells: readonly string[]) =>
-    `  ${cells
-      .map((c, i) => (i < 2 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
-      .join('  ')
-      .trimEnd()}`
+  const numeric = new Set([...header.keys()].filter((i) => i >= 2))
   return [
-    line(header),
-    line(widths.map((w) => '─'.repeat(w))),
-    ...rows.map(line),
+    ...formatTable(header, rows, numeric)
+      .split('\n')
+      .map((line) => `  ${line}`),
     '  configured:',
     ...Object.entries(counted.configs).map(([name, config]) => `    ${name}: ${config}`),
   ]

@@ -1,4 +1,3 @@
-import { LRUCache } from 'lru-cache'
 import { discard, type Outcome } from '../pipeline.js'
 
 /** What one caller of `SingleFlight.run` gets. */
@@ -51,13 +50,15 @@ function shareOut(outcome: Outcome, count: number): Outcome[] {
  * const { outcome } = await flights.run(key, signal, (flightSignal) => send(flightSignal))
  */
 export class SingleFlight {
-  // Bounded because keys come from user input; an evicted flight still serves the callers it
-  // has, and only stops being joinable.
-  readonly #flights: LRUCache<string, Flight>
+  // Bounded because keys come from user input: past the bound a new flight still runs for its
+  // caller, it is only not joinable. A plain Map, not an LRU: lru-cache resets its whole
+  // preallocated index when its last entry goes, and a flight map empties after every flight.
+  readonly #flights = new Map<string, Flight>()
+  readonly #maxKeys: number
 
   /** @param maxKeys Most distinct keys in flight at once that new callers can join. */
   constructor(maxKeys = 10_000) {
-    this.#flights = new LRUCache({ max: maxKeys })
+    this.#maxKeys = maxKeys
   }
 
   /** Keys in flight now; 0 when nothing is. */
@@ -87,7 +88,7 @@ export class SingleFlight {
 
   #start(key: string, start: (signal: AbortSignal) => Promise<Outcome>): Flight {
     const flight: Flight = { controller: new AbortController(), waiters: new Set() }
-    this.#flights.set(key, flight)
+    if (this.#flights.size < this.#maxKeys) this.#flights.set(key, flight)
     // The executor turns a synchronous throw of `start` into a rejection; both handlers are
     // attached at once, so a failure after every caller has left is never unhandled.
     new Promise<Outcome>((resolve) => resolve(start(flight.controller.signal))).then(
@@ -108,8 +109,8 @@ export class SingleFlight {
 
   /** Forgets the flight and hands back the callers still waiting on it. */
   #end(key: string, flight: Flight): Waiter[] {
-    // A flight evicted from the map may have been replaced by a newer one under the same key.
-    if (this.#flights.peek(key) === flight) this.#flights.delete(key)
+    // A flight past the bound was never in the map; another may hold its key.
+    if (this.#flights.get(key) === flight) this.#flights.delete(key)
     const waiters = [...flight.waiters]
     flight.waiters.clear()
     return waiters

@@ -53,6 +53,28 @@ describe('SingleFlight', () => {
     expect(starts).toBe(2)
   })
 
+  it('runs flights past its bound for their callers without making them joinable', async () => {
+    const flights = new SingleFlight(1)
+    const first = held()
+    const second = held()
+    const third = held()
+    const runs = [
+      flights.run('a', undefined, first.start),
+      flights.run('b', undefined, second.start),
+      flights.run('b', undefined, third.start),
+      flights.run('a', undefined, first.start),
+    ]
+    expect(flights.size).toBe(1)
+    first.answer.resolve(httpOutcome(200, 'a'))
+    second.answer.resolve(httpOutcome(200, 'b1'))
+    third.answer.resolve(httpOutcome(200, 'b2'))
+    const results = await Promise.all(runs)
+    expect(results.map((r) => textOf(r.outcome))).toEqual(['a', 'b1', 'b2', 'a'])
+    expect(results.map((r) => r.joined)).toEqual([false, false, false, true])
+    expect([first.signals.length, second.signals.length, third.signals.length]).toEqual([1, 1, 1])
+    expect(flights.size).toBe(0)
+  })
+
   it('tells onJoin how many callers share the flight, and only for callers that joined', async () => {
     const flights = new SingleFlight()
     const { start, answer } = held()
