@@ -91,14 +91,28 @@ async function toCall(
   const body = await bodyOf(init, request, method, headers)
   const eventStream = headers.get('accept')?.includes('text/event-stream') === true
   const noStore = headers.get('cache-control')?.includes('no-store') === true
+  // With `cache.streams`, an event stream the cache may store is also one flight may share.
+  const streams = options.cache !== false && options.cache.streams === true
   const cacheable =
     options.cache !== false &&
     per.cache &&
     options.cache.methods.has(method) &&
-    !eventStream &&
-    !noStore
+    (!eventStream || streams) &&
+    !noStore &&
+    (options.cache.cacheable?.({
+      method,
+      url: url.href,
+      origin: url.origin,
+      headers,
+      body,
+      args: undefined,
+    }) ??
+      true)
   const coalescible =
-    options.coalesce && per.coalesce && (safeMethods.has(method) || cacheable) && !eventStream
+    options.coalesce &&
+    per.coalesce &&
+    (safeMethods.has(method) || cacheable) &&
+    (!eventStream || (streams && cacheable))
   const deadlineMs = per.deadline ?? (options.retry ? options.retry.deadline : undefined)
   const idempotencyHeader = options.idempotency ? options.idempotency.header : 'idempotency-key'
   const idempotencyKey = per.idempotencyKey ?? headers.get(idempotencyHeader) ?? undefined

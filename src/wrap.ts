@@ -60,8 +60,9 @@ export function wrap<A extends unknown[], R>(
   const instance = createInstance(resolved, (context) =>
     createFunctionTransport(fn as (...args: never[]) => unknown, context.counters),
   )
-  const cacheable = resolved.cache !== false
-  const shared = cacheable || resolved.coalesce
+  const cacheOn = resolved.cache !== false
+  const cacheableOf = resolved.cache ? resolved.cache.cacheable : undefined
+  const shared = cacheOn || resolved.coalesce
   const deadlineMs = resolved.retry ? resolved.retry.deadline : undefined
 
   const wrapped = async (...args: A): Promise<R> => {
@@ -70,6 +71,18 @@ export function wrap<A extends unknown[], R>(
     const key = keyOf === undefined ? canonicalJson(args) : keyOf(...args)
     if (typeof key !== 'string')
       throw new TypeError(`key(...) must return a string, got ${show(key)}`)
+    // A call the cache may not take is not merged with another either: its answer is its own.
+    const cacheable =
+      cacheOn &&
+      (cacheableOf?.({
+        method: 'CALL',
+        url: '',
+        origin: name,
+        headers: undefined,
+        body: undefined,
+        args,
+      }) ??
+        true)
     const call: Call = {
       kind: 'value',
       key: valueKey(name, key),
@@ -82,7 +95,7 @@ export function wrap<A extends unknown[], R>(
       args,
       signal: undefined,
       cacheable,
-      coalescible: resolved.coalesce,
+      coalescible: resolved.coalesce && (cacheable || cacheableOf === undefined),
       retry: true,
       ttl: undefined,
       timeout: resolved.timeout,

@@ -3,11 +3,12 @@ import type { StageContext } from '../context.js'
 import { eventBase } from '../context.js'
 import type { ResolvedCache } from '../options.js'
 import type { Call, Next, Outcome, Stage } from '../pipeline.js'
-import { discard } from '../pipeline.js'
+import { discard, headerOf } from '../pipeline.js'
+import { captureStream } from '../transport/capture-stream.js'
 import { type EntryCodec, rawCodec } from './codec.js'
 import type { CacheEntry } from './entry.js'
 import type { StorePolicy } from './freshness.js'
-import { freshnessOf, planEntry, retentionOf } from './freshness.js'
+import { freshnessOf, isEventStream, planEntry, retentionOf } from './freshness.js'
 
 /**
  * What a coalescer across processes needs of the cache: it waits for the entry another process
@@ -56,6 +57,7 @@ export function createCacheStage(
     staleWhileRevalidate: cache.staleWhileRevalidate,
     staleIfError: cache.staleIfError,
     maxBodyBytes: cache.maxBodyBytes,
+    streams: cache.streams === true,
   }
   // Coalesced callers all hand back one outcome object; it is written once, by the first.
   const written = new WeakSet<Outcome>()
@@ -85,6 +87,7 @@ export function createCacheStage(
       call.ttl === undefined ? basePolicy : { ...basePolicy, ttl: call.ttl, callTtl: true }
     const times = planEntry(outcome, policy, now)
     if (times === undefined) return false
+    if (cache.storable !== undefined && !cache.storable(outcome, call)) return false
     let stored = outcome
     if (outcome.kind === 'value') {
       // A copy, so that a caller changing its result never changes what later callers get.
@@ -108,6 +111,28 @@ export function createCacheStage(
       failed(call, error)
       return false
     }
+  }
+
+  /**
+   * Stores what may be stored. A live event stream (with `cache.streams`) is stored once its
+   * reader has read it whole: the caller gets it as it arrives, never delayed by the cache.
+   */
+  const keep = async (call: Call, outcome: Outcome): Promise<Outcome> => {
+    if (
+      cache.streams === true &&
+      outcome.kind === 'http' &&
+      outcome.body instanceof ReadableStream &&
+      outcome.status >= 200 &&
+      outcome.status < 300 &&
+      isEventStream(headerOf(outcome, 'content-type') ?? '')
+    ) {
+      const body = captureStream(outcome.body, cache.maxBodyBytes, async (bytes) => {
+        await save(call, { ...outcome, body: bytes })
+      })
+      return { ...outcome, body }
+    }
+    await save(call, outcome)
+    return outcome
   }
 
   /** The entry under the call's key; rejects when the store fails, reports a foreign value. */
@@ -168,8 +193,7 @@ export function createCacheStage(
     }
     // Counted once the stale entry is known to be unused, so each lookup counts once.
     missed(call)
-    await save(call, outcome)
-    return outcome
+    return keep(call, outcome)
   }
 
   const stage: Stage = async (call, next) => {
@@ -194,9 +218,7 @@ export function createCacheStage(
       if (state === 'staleIfError') return withFallback(call, next, entry)
     }
     missed(call)
-    const outcome = await next(call)
-    await save(call, outcome)
-    return outcome
+    return keep(call, await next(call))
   }
 
   return {

@@ -33,6 +33,8 @@ export interface StorePolicy {
   /** ms past freshness during which the entry is served when the upstream fails. */
   readonly staleIfError: number
   readonly maxBodyBytes: number
+  /** A complete event stream may be stored (`cache.streams`). @default false */
+  readonly streams?: boolean
 }
 
 /** When an entry was stored and until when it is good for what, as absolute clock ms. */
@@ -114,7 +116,7 @@ function deltaSeconds(arg: string | undefined): number {
 
 /**
  * The times of a new entry for `outcome`, or undefined when it must not be stored: not a
- * complete 2xx, a body over `maxBodyBytes`, a cookie, an event stream, or (with
+ * complete 2xx, a body over `maxBodyBytes`, a cookie, an event stream (unless `streams`), or (with
  * `respectCacheControl`) `no-store`, `no-cache`, or `private` in a shared store.
  */
 export function planEntry(
@@ -124,7 +126,9 @@ export function planEntry(
 ): EntryTimes | undefined {
   let { ttl: lifetime, staleWhileRevalidate, staleIfError } = policy
   if (outcome.kind === 'http') {
-    if (!isStorableResponse(outcome, policy.maxBodyBytes)) return undefined
+    if (!isStorableResponse(outcome, policy.maxBodyBytes, policy.streams === true)) {
+      return undefined
+    }
     if (policy.respectCacheControl) {
       const cc = parseCacheControl(cacheControlOf(outcome))
       if (cc.noStore || cc.noCache || (cc.private && policy.shared)) return undefined
@@ -149,7 +153,7 @@ export function planEntry(
   }
 }
 
-function isStorableResponse(outcome: HttpOutcome, maxBodyBytes: number): boolean {
+function isStorableResponse(outcome: HttpOutcome, maxBodyBytes: number, streams: boolean): boolean {
   // A 206 holds part of a body; replayed to a call without `Range` it would be wrong.
   if (outcome.status < 200 || outcome.status > 299 || outcome.status === 206) return false
   if (!isComplete(outcome)) return false
@@ -157,7 +161,7 @@ function isStorableResponse(outcome: HttpOutcome, maxBodyBytes: number): boolean
   for (const [name, value] of outcome.headers) {
     // A cookie belongs to one client; handing it to every caller would leak a session.
     if (name === 'set-cookie') return false
-    if (name === 'content-type' && mediaTypeOf(value) === 'text/event-stream') return false
+    if (name === 'content-type' && !streams && isEventStream(value)) return false
   }
   return true
 }
@@ -165,6 +169,11 @@ function isStorableResponse(outcome: HttpOutcome, maxBodyBytes: number): boolean
 function mediaTypeOf(contentType: string): string {
   const semicolon = contentType.indexOf(';')
   return (semicolon === -1 ? contentType : contentType.slice(0, semicolon)).trim().toLowerCase()
+}
+
+/** True for a `content-type` of `text/event-stream`, whatever its parameters. */
+export function isEventStream(contentType: string): boolean {
+  return mediaTypeOf(contentType) === 'text/event-stream'
 }
 
 /** Every `cache-control` line, joined as RFC 9110 §5.3 allows. */

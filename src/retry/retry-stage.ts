@@ -1,8 +1,9 @@
+import { isEventStream } from '../cache/freshness.js'
 import { sleep } from '../clock.js'
 import { eventBase, type StageContext } from '../context.js'
 import type { GiveUpCause } from '../events.js'
 import type { ResolvedRetry, RetryContext } from '../options.js'
-import { type Call, discard, type Outcome, type Stage } from '../pipeline.js'
+import { type Call, discard, headerOf, type Outcome, type Stage } from '../pipeline.js'
 import { backoffDelay } from './backoff.js'
 import { RetryBudget } from './budget.js'
 import { classifyError, classifyOutcome, type Verdict } from './classify.js'
@@ -38,7 +39,14 @@ export function createRetryStage(
   random: () => number = Math.random,
 ): Stage {
   const { maxAttempts, statuses, respectRetryAfter, maxRetryAfter, retryOn } = retry
+  const hooked = retryOn !== undefined || retry.retryAfter !== undefined
   const budget = retry.budget === false ? undefined : new RetryBudget(retry.budget)
+
+  const hookDelay = (context: RetryContext | undefined): number | undefined => {
+    const ms = context === undefined ? undefined : retry.retryAfter?.(context)
+    // Like a header's nonsense, a hook's is no wait at all: the backoff decides.
+    return ms !== undefined && Number.isFinite(ms) && ms >= 0 ? ms : undefined
+  }
 
   return async (call, next) => {
     budget?.recordCall(ctx.clock.now())
@@ -58,11 +66,21 @@ export function createRetryStage(
         ? classifyOutcome(result.outcome, statuses)
         : classifyError(result.error, statuses)
       if (!verdict.failed) return finish(result, attempt)
-      const retryable = retryOn?.(contextOf(call, attempt, verdict, result)) ?? verdict.retryable
+      // Only a hook reads the body, so only with one is a failed body buffered.
+      if (hooked && result.ok) {
+        try {
+          result = { ok: true, outcome: await buffered(result.outcome) }
+        } catch (error) {
+          // The body broke off while read: the attempt failed as the network failed.
+          result = { ok: false, error }
+        }
+      }
+      const context = hooked ? contextOf(call, attempt, verdict, result) : undefined
+      const retryable = (context && retryOn?.(context)) ?? verdict.retryable
       if (!retryable) return finish(result, attempt)
 
       const retryAfter = respectRetryAfter
-        ? retryAfterDelay(verdict.header, ctx.clock.now())
+        ? (retryAfterDelay(verdict.header, ctx.clock.now()) ?? hookDelay(context))
         : undefined
       const delay = retryAfter ?? backoffDelay(attempt, retry, previousDelay, random)
       const now = ctx.clock.now()
@@ -120,8 +138,43 @@ function finish(result: Attempt, attempts: number): Outcome {
   throw error
 }
 
+// Error bodies are short; past this one is streamed to the caller as it is, unread by hooks.
+const maxErrorBody = 65_536
+
+/**
+ * The outcome with its body read whole, when it is a live body that is not an event stream and
+ * fits `maxErrorBody`; a longer one is handed on as a stream of what was read and the rest.
+ */
+async function buffered(outcome: Outcome): Promise<Outcome> {
+  if (outcome.kind !== 'http' || !(outcome.body instanceof ReadableStream)) return outcome
+  if (isEventStream(headerOf(outcome, 'content-type') ?? '')) return outcome
+  const reader = outcome.body.getReader()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) return { ...outcome, body: Buffer.concat(chunks, size) }
+    chunks.push(value)
+    size += value.byteLength
+    if (size > maxErrorBody) break
+  }
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const chunk = chunks.shift()
+      if (chunk !== undefined) return controller.enqueue(chunk)
+      const { done, value } = await reader.read()
+      if (done) controller.close()
+      else controller.enqueue(value)
+    },
+    cancel: (reason) => reader.cancel(reason),
+  })
+  return { ...outcome, body }
+}
+
 function contextOf(call: Call, attempt: number, verdict: Verdict, result: Attempt): RetryContext {
+  const outcome = result.ok ? result.outcome : undefined
   return {
+    body: outcome?.kind === 'http' && outcome.body instanceof Uint8Array ? outcome.body : undefined,
     method: call.method,
     url: call.url,
     origin: call.origin,

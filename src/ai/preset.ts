@@ -1,0 +1,178 @@
+/**
+ * What the three presets share: validating their arguments once, and assembling breakwater
+ * options from a provider's rules (statuses, refusals, buckets).
+ */
+import type { BreakwaterOptions, CacheOptions, RetryContext, RetryOptions } from '../options.js'
+import type { Outcome } from '../pipeline.js'
+import type { CallDetails, RateLimitBucketOptions, ServerLimit } from '../quota-options.js'
+import { checkKeys, show } from '../validate.js'
+import { type CachePolicy, isCacheableCall } from './deterministic.js'
+import { isErrorAnswer } from './error-body.js'
+import { paramsOf } from './params.js'
+
+/** What every preset takes besides its provider's limits. */
+export interface PresetOptions {
+  /**
+   * Cache options for the calls the cache may take (`methods`, `cacheable`, `storable` and
+   * `streams` are the preset's), or `false`. @default {} (on, `ttl` 60 s)
+   */
+  cache?: Omit<CacheOptions, 'methods' | 'cacheable' | 'storable' | 'streams'> | false
+  /** Cache and merge calls at any temperature, not only at temperature 0. @default false */
+  cacheNonDeterministic?: boolean
+  /** Store a finished stream and replay it as a stream to a repeat of the call. @default false */
+  cacheStreams?: boolean
+  /**
+   * Retry options (`statuses`, `retryOn` and `retryAfter` are the preset's), or `false`.
+   * @default {} (4 attempts in all)
+   */
+  retry?: Omit<RetryOptions, 'statuses' | 'retryOn' | 'retryAfter'> | false
+  /** ms per attempt, until the response's headers. @default 600_000, as the SDKs */
+  timeout?: number
+  /** ms a call may wait for its budget before `RateLimitError`. @default 60_000 */
+  maxWait?: number
+  /** One budget per value (per API key, per model...). @default the call's origin */
+  key?: RateLimitBucketOptions['key']
+}
+
+export const presetOptionNames = [
+  'cache',
+  'cacheNonDeterministic',
+  'cacheStreams',
+  'retry',
+  'timeout',
+  'maxWait',
+  'key',
+] as const
+
+/** Reads the preset's argument: an object (or nothing) whose every key is known. */
+export function presetArgs<T extends PresetOptions>(
+  preset: string,
+  value: unknown,
+  limits: readonly string[],
+): T {
+  if (value === undefined) return {} as T
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new TypeError(`${preset}() options must be an object, got ${show(value)}`)
+  }
+  checkKeys(preset, value, [...limits, ...presetOptionNames])
+  const o = value as T
+  for (const name of ['cacheNonDeterministic', 'cacheStreams'] as const) {
+    if (o[name] !== undefined && typeof o[name] !== 'boolean') {
+      throw new TypeError(`${preset}.${name} must be a boolean, got ${show(o[name])}`)
+    }
+  }
+  return o
+}
+
+/** A limit per minute (or per day): a positive finite number, or absent. */
+export function limit(preset: string, name: string, value: unknown): number | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new RangeError(`${preset}.${name} must be a positive finite number, got ${show(value)}`)
+  }
+  return value
+}
+
+/** A count of tokens: an integer ≥ 1, or absent. */
+export function tokens(preset: string, name: string, value: unknown): number | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new RangeError(`${preset}.${name} must be an integer ≥ 1, got ${show(value)}`)
+  }
+  return value
+}
+
+/** One token budget of a provider, before it becomes a bucket. */
+export interface TokenBudget {
+  readonly name: string
+  /** Tokens per minute. */
+  readonly perMinute: number
+  /** Estimated tokens of a call, before it is sent. */
+  readonly estimate: (call: CallDetails) => number
+  /** True tokens of a finished call, from its `usage`; `undefined` keeps the estimate. */
+  readonly actual: (outcome: Outcome) => number | undefined
+  readonly serverLimit: ServerLimit | false
+}
+
+/** How a provider wants its calls retried, beyond the core rules. */
+export interface ProviderRules {
+  readonly statuses: readonly number[]
+  readonly retryOn: (context: RetryContext) => boolean | undefined
+  readonly retryAfter?: (context: RetryContext) => number | undefined
+}
+
+/** Every 5xx but 501 and 505, which another attempt cannot cure. */
+export const serverErrors: readonly number[] = Array.from(
+  { length: 100 },
+  (_, i) => 500 + i,
+).filter((s) => s !== 501 && s !== 505)
+
+/**
+ * The breakwater options of a preset: the provider's retry rules; a requests bucket and the
+ * token buckets, all checked together; deterministic calls cached; the rest left to the core
+ * defaults (idempotency keys on every POST, the breaker).
+ */
+export function assemble(
+  o: PresetOptions,
+  rules: ProviderRules,
+  requests: readonly { name: string; perMinute: number; capacity?: number }[],
+  budgets: readonly TokenBudget[],
+): BreakwaterOptions {
+  const policy: CachePolicy = {
+    cacheNonDeterministic: o.cacheNonDeterministic ?? false,
+    cacheStreams: o.cacheStreams ?? false,
+  }
+  const shared = {
+    ...(o.key === undefined ? {} : { key: o.key }),
+    ...(o.maxWait === undefined ? {} : { maxWait: o.maxWait }),
+  }
+  const rateLimit: RateLimitBucketOptions[] = [
+    ...requests.map((r) => ({
+      ...shared,
+      name: r.name,
+      perMinute: r.perMinute,
+      ...(r.capacity === undefined ? {} : { capacity: r.capacity }),
+      serverLimit: r.name === 'requests' ? ('requests' as const) : (false as const),
+    })),
+    ...budgets.map((b) => ({
+      ...shared,
+      name: b.name,
+      perMinute: b.perMinute,
+      // A token budget refills continuously up to a minute's worth (Anthropic documents a
+      // token bucket); a smaller burst would refuse every call larger than a second's worth.
+      capacity: b.perMinute,
+      cost: (call: CallDetails) => (paramsOf(call) === undefined ? 0 : b.estimate(call)),
+      // A refused or failed call is not billed: its whole estimate comes back.
+      actualCost: (outcome: Outcome) =>
+        outcome.kind === 'http' && outcome.status >= 400 ? 0 : b.actual(outcome),
+      serverLimit: b.serverLimit,
+    })),
+  ]
+  const options: BreakwaterOptions = {
+    timeout: o.timeout ?? 600_000,
+    retry:
+      o.retry === false
+        ? false
+        : {
+            ...o.retry,
+            statuses: rules.statuses,
+            retryOn: rules.retryOn,
+            ...(rules.retryAfter === undefined ? {} : { retryAfter: rules.retryAfter }),
+          },
+    cache:
+      o.cache === false
+        ? false
+        : {
+            // Event streams come marked `no-cache` (for proxies, not for answers), and a POST
+            // answer's reuse is the application's contract here, decided by `cacheable`.
+            respectCacheControl: false,
+            ...o.cache,
+            methods: ['GET', 'HEAD', 'POST'],
+            cacheable: (call) => isCacheableCall(call, policy),
+            storable: (outcome) => !isErrorAnswer(outcome),
+            streams: policy.cacheStreams,
+          },
+  }
+  if (rateLimit.length > 0) options.rateLimit = rateLimit
+  return options
+}
