@@ -1,5 +1,5 @@
-import type { HttpOutcome } from '../pipeline.js'
-import { type CacheEntry, isEntry } from './entry.js'
+import type { HttpOutcome, Outcome } from '../pipeline.js'
+import { type CacheEntry, isEntry, isOutcome } from './entry.js'
 
 /** How entries are written to a store and read back; what does not read back is a miss. */
 export interface EntryCodec {
@@ -19,27 +19,48 @@ interface EncodedHttp extends Omit<HttpOutcome, 'body'> {
 }
 
 /**
+ * An outcome as JSON can carry it: an HTTP body as base64. Shared by every store that keeps
+ * outcomes as text (the Keyv stores, Redis idempotency records).
+ */
+export function encodeOutcome(outcome: Outcome): unknown {
+  if (outcome.kind !== 'http') return outcome
+  const { body, ...rest } = outcome
+  const body64 = body instanceof Uint8Array ? Buffer.from(body).toString('base64') : null
+  const encoded: EncodedHttp = { ...rest, body64 }
+  return encoded
+}
+
+/**
+ * `encodeOutcome` read back after a JSON round trip; `undefined` for whatever is not one. A
+ * value outcome whose value was `undefined` comes back as one (JSON drops the field).
+ */
+export function decodeOutcome(value: unknown): Outcome | undefined {
+  if (typeof value !== 'object' || value === null) return undefined
+  const o = value as Record<string, unknown>
+  if (o.kind === 'value') return { kind: 'value', value: o.value }
+  if (!('body64' in o)) return isOutcome(value) ? value : undefined
+  const { body64, ...rest } = o
+  if (body64 !== null && typeof body64 !== 'string') return undefined
+  const body = body64 === null ? null : new Uint8Array(Buffer.from(body64, 'base64'))
+  const outcome = { ...rest, body }
+  return isOutcome(outcome) ? outcome : undefined
+}
+
+/**
  * For any other Keyv store: Keyv serializes with JSON by default, which would turn a body's
  * bytes into an object of numbered keys; base64 survives JSON and any serializer after it.
  */
 export const jsonCodec: EntryCodec = {
   encode(entry) {
-    const { outcome } = entry
-    if (outcome.kind !== 'http') return entry
-    const { body, ...rest } = outcome
-    const body64 = body instanceof Uint8Array ? Buffer.from(body).toString('base64') : null
-    const encoded: EncodedHttp = { ...rest, body64 }
-    return { times: entry.times, outcome: encoded }
+    if (entry.outcome.kind !== 'http') return entry
+    return { times: entry.times, outcome: encodeOutcome(entry.outcome) }
   },
   decode(value) {
     if (typeof value !== 'object' || value === null) return undefined
     const { outcome, times } = value as { outcome?: unknown; times?: unknown }
-    if (typeof outcome !== 'object' || outcome === null) return undefined
-    const { body64, ...rest } = outcome as Partial<EncodedHttp>
-    if (!('body64' in outcome)) return isEntry(value) ? value : undefined
-    if (body64 !== null && typeof body64 !== 'string') return undefined
-    const body = body64 === null ? null : new Uint8Array(Buffer.from(body64, 'base64'))
-    const entry = { times, outcome: { ...rest, body } }
+    const decoded = decodeOutcome(outcome)
+    if (decoded === undefined) return undefined
+    const entry = { times, outcome: decoded }
     return isEntry(entry) ? entry : undefined
   },
 }

@@ -28,7 +28,8 @@ function isTimes(value: unknown): boolean {
   )
 }
 
-function isOutcome(value: unknown): boolean {
+/** True when `value` has the shape of an `Outcome` whose body, if any, is complete bytes. */
+export function isOutcome(value: unknown): value is Outcome {
   if (typeof value !== 'object' || value === null) return false
   const o = value as Record<string, unknown>
   if (o.kind === 'value') return 'value' in o

@@ -5,7 +5,7 @@ import type { Call, Next, Outcome, Stage } from '../pipeline.js'
 import type { ResolvedIdempotency } from '../quota-options.js'
 import { fingerprintOf, isRecordable, recordKeyOf } from './fingerprint.js'
 import { MemoryRecordStore } from './memory-record-store.js'
-import type { RecordedOutcome, RecordStore } from './record-store.js'
+import type { ClaimNotes, RecordedOutcome, RecordStore } from './record-store.js'
 
 export interface IdempotencyStage {
   readonly stage: Stage
@@ -63,6 +63,7 @@ export function createIdempotencyStage(
     for (;;) {
       call.signal?.throwIfAborted()
       const claim = await records.claim(recordKey, fingerprint, leaseMs)
+      report(call, claim)
       if (claim.status === 'claimed') return run(call, next, recordKey, claim.token)
       if (claim.status === 'done') return replayed(call, claim.outcome)
       if (claim.status === 'conflict') {
@@ -104,6 +105,19 @@ export function createIdempotencyStage(
       (await records.complete(recordKey, token, outcome, ttl).catch(() => false))
     if (!recorded) await records.release(recordKey, token).catch(() => false)
     return outcome
+  }
+
+  /** Tells what the store met on the way: a bad record, a fallback to the in-process store. */
+  function report(call: Call, { badRecord, fallback }: ClaimNotes): void {
+    const { counters, events } = ctx
+    if (badRecord !== undefined && events.wants('recordError')) {
+      events.emit({ type: 'recordError', ...eventBase(call), error: badRecord })
+    }
+    if (fallback === undefined) return
+    counters.redisFallbacks++
+    if (events.wants('redisFallback')) {
+      events.emit({ type: 'redisFallback', ...eventBase(call), part: 'record', error: fallback })
+    }
   }
 
   function replayed(call: Call, outcome: RecordedOutcome): Outcome {

@@ -109,6 +109,11 @@ export class MemoryRecordStore implements RecordStore {
     })
   }
 
+  /** True while this store keeps a record under `recordKey`, in flight or done. */
+  holds(recordKey: string): boolean {
+    return this.#records.has(recordKey)
+  }
+
   async close(): Promise<void> {
     this.#records.clear()
     for (const recordKey of [...this.#waiters.keys()]) this.#wake(recordKey)

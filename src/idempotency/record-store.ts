@@ -5,8 +5,19 @@ export type RecordedOutcome =
   | ValueOutcome
   | (Omit<HttpOutcome, 'body'> & { readonly body: Uint8Array | null })
 
+/**
+ * What went wrong on the way to a claim's answer, for the stage to report as events (a store
+ * has no call to name in them). Absent when nothing did.
+ */
+export interface ClaimNotes {
+  /** A value under the key was no record (foreign or corrupt); it was treated as absent. */
+  readonly badRecord?: unknown
+  /** The shared store failed this claim, which the in-process store answered instead. */
+  readonly fallback?: unknown
+}
+
 /** What `RecordStore.claim` found under a record key. */
-export type ClaimResult =
+export type ClaimAnswer =
   /** The record was free and is now this caller's, in flight, until its lease ends. */
   | { readonly status: 'claimed'; readonly token: string }
   /** Another caller holds the record with the same fingerprint and has not finished. */
@@ -15,6 +26,9 @@ export type ClaimResult =
   | { readonly status: 'done'; readonly outcome: RecordedOutcome }
   /** The record belongs to a different request (another fingerprint), in flight or done. */
   | { readonly status: 'conflict' }
+
+/** `claim`'s answer, with what went wrong on the way. */
+export type ClaimResult = ClaimAnswer & ClaimNotes
 
 /**
  * Where idempotency records live, one per (credential, key). A record is free, in flight (held

@@ -1,0 +1,45 @@
+/**
+ * One process of the cross-process scenario: builds a breakwater fetch (on the shared Redis, or
+ * in memory alone), says `ready`, waits for `go` on stdin so that every process starts at once,
+ * asks each key with several concurrent callers and prints what it saw as one JSON line.
+ *
+ * Arguments: redis URL ('' for memory alone), namespace, base URL, keys, callers per key.
+ */
+import { once } from 'node:events'
+import { createInterface } from 'node:readline'
+import { createFetch } from '../../src/index.js'
+
+const [redis, namespace, base, keys, callers] = process.argv.slice(2)
+if (redis === undefined || namespace === undefined || base === undefined) {
+  throw new Error(
+    'usage: cross-process-child <redis-url|""> <namespace> <base-url> <keys> <callers>',
+  )
+}
+const fetch = createFetch({
+  ...(redis === '' ? {} : { redis }),
+  namespace,
+  cache: { ttl: 60_000 },
+  retry: false,
+})
+const lines = createInterface({ input: process.stdin })
+process.stdout.write('ready\n')
+await once(lines, 'line')
+lines.close()
+
+const waits: number[] = []
+let failed = 0
+await Promise.all(
+  Array.from({ length: Number(keys) * Number(callers) }, async (_, i) => {
+    const started = performance.now()
+    try {
+      const res = await fetch(`${base}/v1/items/${i % Number(keys)}`)
+      await res.arrayBuffer()
+      if (res.status !== 200) failed++
+      else waits.push(performance.now() - started)
+    } catch {
+      failed++
+    }
+  }),
+)
+process.stdout.write(`${JSON.stringify({ failed, waits, stats: fetch.stats() })}\n`)
+await fetch.close()

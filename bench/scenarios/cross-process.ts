@@ -1,0 +1,227 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { fileURLToPath } from 'node:url'
+import { createClient } from '@redis/client'
+import { percentile } from '../peers/latency.js'
+import type { Check, CountedRow, Scenario } from '../scenario.js'
+import { type BenchUpstream, startUpstream } from '../upstream.js'
+
+const processes = 4
+const keys = 20
+const callersPerKey = 10
+// Long enough that every process asks while the first upstream call of a key is still out.
+const latencyMs = 100
+
+const child = fileURLToPath(new URL('./cross-process-child.ts', import.meta.url))
+
+interface ChildResult {
+  readonly failed: number
+  readonly waits: number[]
+  readonly stats: { readonly upstreamCalls: number }
+}
+
+/** How one subject is run in each process: on the shared Redis, or in memory alone. */
+interface Setup {
+  readonly name: string
+  readonly role: 'subject' | 'peer'
+  readonly redis: boolean
+  readonly config: string
+}
+
+const setups: readonly Setup[] = [
+  {
+    name: 'breakwater + Redis lease',
+    role: 'subject',
+    redis: true,
+    config: `createFetch({ redis, cache: { ttl: 60_000 }, retry: false }) in each process: shared cache, one lease per key across processes`,
+  },
+  {
+    name: 'breakwater in memory',
+    role: 'peer',
+    redis: false,
+    config: `createFetch({ cache: { ttl: 60_000 }, retry: false }) in each process: its own memory cache, coalescing within the process only`,
+  },
+]
+
+/**
+ * A fleet asking the same cold keys at once: 4 processes, each with 10 concurrent callers on
+ * each of 20 keys never asked before. Within a process, coalescing makes one call per key
+ * anyway; across processes only the Redis lease does, so the upstream sees one call per key
+ * rather than one per key and process.
+ */
+export const crossProcess: Scenario = {
+  name: 'cross-process',
+  description: `${processes} processes × ${keys} cold keys × ${callersPerKey} callers at once: upstream calls with the Redis lease vs memory alone`,
+  redis: true,
+  async run(options) {
+    const redisUrl = options.redisUrl
+    if (redisUrl === undefined) throw new Error('cross-process needs a Redis server')
+    const rounds = options.quick ? 1 : 3
+    const upstream = await startUpstream({ latencyMs })
+    const namespace = `bwbench:${process.pid}:${Date.now().toString(36)}`
+    const rows: CountedRow[] = []
+    const checks: Check[] = []
+    const configs: Record<string, string> = {}
+    try {
+      for (const setup of setups) {
+        configs[setup.name] = setup.config
+        let upstreamCalls = 0
+        let failed = 0
+        const waits: number[] = []
+        for (let round = 0; round < rounds; round++) {
+          const segment = `${setup.redis ? 'redis' : 'memory'}-${round}`
+          const results = await fleet(setup.redis ? redisUrl : '', namespace, upstream, segment)
+          upstreamCalls += upstream.requestsUnder(segment)
+          for (const r of results) {
+            failed += r.failed
+            waits.push(...r.waits)
+          }
+        }
+        const calls = processes * keys * callersPerKey * rounds
+        rows.push({
+          case: `${rounds} × ${keys} cold keys`,
+          subject: setup.name,
+          role: setup.role,
+          values: [
+            upstreamCalls,
+            upstreamCalls / (keys * rounds),
+            percentile(waits, 50),
+            percentile(waits, 99),
+            failed,
+          ],
+        })
+        checks.push({
+          name: `${setup.name}: every caller answered`,
+          ok: failed === 0,
+          detail: `${failed} failed calls of ${calls}`,
+        })
+        if (setup.redis) {
+          checks.push({
+            name: `${setup.name}: at most one upstream call per key`,
+            ok: upstreamCalls <= keys * rounds,
+            detail: `${upstreamCalls} upstream calls for ${keys * rounds} keys`,
+          })
+        }
+      }
+      rows.push({
+        case: `${rounds} × ${keys} cold keys`,
+        subject: 'one call per key',
+        role: 'floor',
+        values: [keys * rounds, 1, latencyMs, latencyMs, 0],
+      })
+    } finally {
+      await upstream.close()
+      await forget(redisUrl, namespace)
+    }
+    return {
+      name: crossProcess.name,
+      description: crossProcess.description,
+      figures: [],
+      ratios: [],
+      checks,
+      counted: {
+        columns: [
+          { name: 'upstream calls', unit: 'count' },
+          { name: 'per key', unit: 'times' },
+          { name: 'p50 wait', unit: 'ms' },
+          { name: 'p99 wait', unit: 'ms' },
+          { name: 'failed', unit: 'count' },
+        ],
+        rows,
+        configs: {
+          ...configs,
+          upstream: `answers after ${latencyMs} ms; every round asks keys no process asked before`,
+          fleet: `${processes} child processes, started first and let go together; each fires ${keys * callersPerKey} calls at once`,
+        },
+      },
+    }
+  },
+}
+
+/** Runs one round: the processes start, then all ask at once; resolves with what each saw. */
+async function fleet(
+  redisUrl: string,
+  namespace: string,
+  upstream: BenchUpstream,
+  segment: string,
+): Promise<ChildResult[]> {
+  const args = [
+    redisUrl,
+    namespace,
+    `${upstream.url}/${segment}`,
+    String(keys),
+    String(callersPerKey),
+  ]
+  const children = Array.from({ length: processes }, () =>
+    spawn(process.execPath, ['--import', 'tsx', child, ...args], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    }),
+  )
+  try {
+    const outputs = children.map(linesOf)
+    await Promise.all(outputs.map((lines) => lines.next()))
+    for (const c of children) c.stdin?.end('go\n')
+    const results = await Promise.all(outputs.map((lines) => lines.next()))
+    return results.map((line) => JSON.parse(line) as ChildResult)
+  } finally {
+    await Promise.all(children.map(ended))
+  }
+}
+
+/** Reads a child's stdout line by line: `next()` resolves with the next line. */
+function linesOf(c: ChildProcess): { next(): Promise<string> } {
+  const lines: string[] = []
+  let buffered = ''
+  let waiting: ((line: string) => void) | undefined
+  let failure: Error | undefined
+  let fail = (_: Error) => {}
+  c.stdout?.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString('utf8')
+    const parts = buffered.split('\n')
+    buffered = parts.pop() ?? ''
+    lines.push(...parts)
+    if (waiting !== undefined && lines.length > 0) {
+      const resolve = waiting
+      waiting = undefined
+      resolve(lines.shift() as string)
+    }
+  })
+  c.once('exit', (code) => {
+    failure = new Error(`cross-process child exited with ${code} before it answered`)
+    fail(failure)
+  })
+  return {
+    next: () =>
+      new Promise((resolve, reject) => {
+        if (lines.length > 0) return resolve(lines.shift() as string)
+        if (failure !== undefined) return reject(failure)
+        waiting = resolve
+        fail = reject
+      }),
+  }
+}
+
+/** Waits for a child to exit on its own for a while, then kills it. */
+async function ended(c: ChildProcess): Promise<void> {
+  if (c.exitCode !== null || c.signalCode !== null) return
+  const exited = once(c, 'exit')
+  const timer = setTimeout(() => c.kill('SIGKILL'), 5_000)
+  await exited
+  clearTimeout(timer)
+}
+
+/** Deletes what the scenario left under its namespace (cache entries live for a minute). */
+async function forget(url: string, namespace: string): Promise<void> {
+  const client = createClient({ url, socket: { reconnectStrategy: false } })
+  client.on('error', () => {})
+  try {
+    await client.connect()
+    for await (const found of client.scanIterator({ MATCH: `${namespace}:*`, COUNT: 500 })) {
+      if (found.length > 0) await client.del(found)
+    }
+  } catch {
+    // Leftovers expire by themselves; a cleanup that failed is no failure of the figures.
+  } finally {
+    if (client.isOpen) client.destroy()
+  }
+}
