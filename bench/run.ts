@@ -1,14 +1,18 @@
 import { parseArgs } from 'node:util'
 import { writeCharts } from './charts.js'
+import { redisServer } from './redis.js'
 import { createReport, formatReport, writeReport } from './report.js'
 import type { Scenario, ScenarioResult } from './scenario.js'
 import { bucketDecision } from './scenarios/bucket-decision.js'
+import { crossProcess } from './scenarios/cross-process.js'
 import { flaky } from './scenarios/flaky.js'
 import { herd } from './scenarios/herd.js'
 import { hitRate } from './scenarios/hit-rate.js'
 import { outage } from './scenarios/outage.js'
 import { overhead } from './scenarios/overhead.js'
 import { quota } from './scenarios/quota.js'
+import { redisBucketDecision } from './scenarios/redis-bucket-decision.js'
+import { sharedQuota } from './scenarios/shared-quota.js'
 
 /** Every scenario, in the order they run. A new one is a file in scenarios/ and a line here. */
 const scenarios: readonly Scenario[] = [
@@ -19,6 +23,9 @@ const scenarios: readonly Scenario[] = [
   outage,
   bucketDecision,
   quota,
+  crossProcess,
+  redisBucketDecision,
+  sharedQuota,
 ]
 
 const usage = `usage: npm run bench -- [--filter NAME] [--quick] [--out DIR] [--redis URL]
@@ -63,10 +70,18 @@ if (selected.length === 0) {
   process.exit(2)
 }
 
+const redisGiven = flags.redis ?? process.env.REDIS_URL
+const redis = selected.some((s) => s.redis) ? await redisServer(redisGiven) : undefined
 const results: ScenarioResult[] = []
+const redisSkipped: string[] = []
 for (const scenario of selected) {
+  if (scenario.redis && redis?.url === undefined) {
+    redisSkipped.push(scenario.name)
+    console.error(`skipped ${scenario.name}: ${redis?.why ?? 'no Redis'}`)
+    continue
+  }
   console.error(`running ${scenario.name}…`)
-  results.push(await scenario.run({ quick: flags.quick }))
+  results.push(await scenario.run({ quick: flags.quick, redisUrl: redis?.url }))
 }
 const report = createReport(results, flags.quick, filter)
 console.log(formatReport(report))
@@ -78,14 +93,21 @@ console.log(
     ? `wrote ${charts.written.length} charts (SVG) in ${flags.out}`
     : `charts skipped: ${charts.skipped}`,
 )
-console.log(redisNote(flags.redis ?? process.env.REDIS_URL))
+console.log(redisNote(redisGiven, redisSkipped, results))
 // A failed check means a figure is not what it claims to be: the run must not pass for good.
 if (results.some((r) => r.checks.some((c) => !c.ok))) process.exitCode = 1
 
 /** What became of the Redis scenarios; the URL's credentials are never printed. */
-function redisNote(url: string | undefined): string {
-  if (url === undefined || url === '') {
-    return 'redis scenarios skipped: no --redis URL and no REDIS_URL'
+function redisNote(
+  url: string | undefined,
+  skipped: readonly string[],
+  ran: readonly ScenarioResult[],
+): string {
+  const names = new Set(scenarios.filter((s) => s.redis).map((s) => s.name))
+  const done = ran.filter((r) => names.has(r.name)).map((r) => r.name)
+  if (skipped.length > 0) {
+    const why = url === undefined || url === '' ? 'no --redis URL and no REDIS_URL' : redis?.why
+    return `redis scenarios skipped (${skipped.join(', ')}): ${why}`
   }
-  return 'redis scenarios: none exist yet (they come with a later issue); the server given was not used'
+  return done.length > 0 ? `redis scenarios run: ${done.join(', ')}` : 'no redis scenario selected'
 }

@@ -5,6 +5,8 @@ import type { BarChart, LineChart } from '../src/cli/charts.js'
 export interface RunOptions {
   /** Fewer and shorter cycles: for a quick look, not for figures to compare. */
   readonly quick: boolean
+  /** The Redis server of `--redis` or `REDIS_URL`, answering PING; set for `redis` scenarios. */
+  readonly redisUrl?: string | undefined
 }
 
 /** One named, realistic situation, measured with its floors and peers in the same run. */
@@ -13,6 +15,8 @@ export interface Scenario {
   readonly name: string
   /** One sentence on what the scenario stands for. */
   readonly description: string
+  /** Needs a Redis server: runs only with `--redis URL` or a reachable `REDIS_URL`. */
+  readonly redis?: boolean
   run(options: RunOptions): Promise<ScenarioResult>
 }
 

@@ -59,6 +59,14 @@ export type BreakwaterEvent =
     })
   | (EventBase & { readonly type: 'replay' })
   | (EventBase & {
+      /**
+       * The value under the call's idempotency record was no record (foreign or corrupt): it
+       * was treated as absent, never served.
+       */
+      readonly type: 'recordError'
+      readonly error: unknown
+    })
+  | (EventBase & {
       readonly type: 'breaker'
       readonly scope: string
       readonly from: BreakerStateName
@@ -77,7 +85,7 @@ export type BreakwaterEvent =
   | (EventBase & {
       /** Redis failed a shared part of this call, which went on with the in-process one. */
       readonly type: 'redisFallback'
-      readonly part: 'lease'
+      readonly part: 'lease' | 'record' | 'bucket'
       readonly error: unknown
     })
   | {
@@ -107,6 +115,7 @@ export const channelNames: Readonly<Record<BreakwaterEventType, string>> = {
   rateLimited: 'breakwater:ratelimit:rejected',
   paused: 'breakwater:ratelimit:paused',
   replay: 'breakwater:idempotency:replay',
+  recordError: 'breakwater:idempotency:error',
   breaker: 'breakwater:breaker',
   leaseJoined: 'breakwater:coalesce:lease:joined',
   leaseTakeover: 'breakwater:coalesce:lease:takeover',

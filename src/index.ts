@@ -36,6 +36,14 @@ export type {
   RetryContext,
   RetryOptions,
 } from './options.js'
+export type {
+  CallDetails,
+  ConcurrencyOptions,
+  IdempotencyOptions,
+  RateLimitBucketOptions,
+  ServerLimit,
+} from './quota-options.js'
+export type { RedisL1Options, RedisOption, RedisOptions } from './redis/redis-options.js'
 export type { Stats } from './stats.js'
 export type { FetchInit, FetchLike, ResponseLike } from './transport/fetch-transport.js'
 export { type WrapOptions, type Wrapped, wrap } from './wrap.js'

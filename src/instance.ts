@@ -14,6 +14,8 @@ import type { ResolvedOptions } from './options.js'
 import { type Call, compose, type Next, type Outcome, type Stage } from './pipeline.js'
 import { createRateLimitStage } from './ratelimit/ratelimit-stage.js'
 import { RedisConnection } from './redis/connection.js'
+import { createSharedBucketStore } from './redis/fallback-bucket-store.js'
+import { createSharedRecordStore } from './redis/fallback-record-store.js'
 import { createRedisKeyv } from './redis/redis-cache-store.js'
 import { createRetryStage } from './retry/retry-stage.js'
 import { Counters, type Stats } from './stats.js'
@@ -87,9 +89,14 @@ export function createInstance(
   }
   let closeIdempotency = async () => {}
   if (options.idempotency) {
-    const idempotency = createIdempotencyStage(context, options.idempotency)
+    // Shared records in distributed mode; the stage makes (and closes) in-memory ones itself.
+    const records = redis && createSharedRecordStore(redis, options.idempotency.maxRecords)
+    const idempotency = createIdempotencyStage(context, options.idempotency, records)
     above.push(idempotency.stage)
-    closeIdempotency = idempotency.close
+    closeIdempotency = async () => {
+      await idempotency.close()
+      await records?.close()
+    }
   }
   if (options.breaker) above.push(createBreakerStage(context, options.breaker))
   let adjust: Instance['adjust'] = (name) => {
@@ -97,10 +104,16 @@ export function createInstance(
   }
   let closeRateLimit = async () => {}
   if (options.rateLimit.length > 0) {
-    const rateLimit = createRateLimitStage(context, options.rateLimit)
+    // Shared buckets in distributed mode; the stage makes (and closes) in-memory ones itself.
+    const buckets =
+      redis && options.redis && createSharedBucketStore(redis, options.redis, context.clock)
+    const rateLimit = createRateLimitStage(context, options.rateLimit, buckets || undefined)
     below.push(rateLimit.stage)
     adjust = rateLimit.adjust
-    closeRateLimit = rateLimit.close
+    closeRateLimit = async () => {
+      await rateLimit.close()
+      if (buckets) await buckets.close()
+    }
   }
   if (options.concurrency) below.push(createConcurrencyStage(context, options.concurrency))
   below.push(createTimeoutStage(context))

@@ -33,7 +33,7 @@ export interface Reservation {
   readonly parts: ReadonlyArray<BucketTarget & { readonly debit: number }>
 }
 
-export type Acquired =
+export type Acquired = (
   | {
       readonly granted: true
       /** ms to wait before the call starts; its place is held meanwhile. */
@@ -51,6 +51,14 @@ export type Acquired =
       /** The cost exceeds that bucket's capacity: no wait will ever admit the call. */
       readonly exceedsCapacity: boolean
     }
+) & {
+  /**
+   * Set when the shared buckets (Redis) could not decide: the answer came from the local
+   * fallback (`'fallback'`), or is a refusal for that reason alone (`'reject'`). The stage
+   * reports it with the call.
+   */
+  readonly degraded?: { readonly by: 'fallback' | 'reject'; readonly error: unknown }
+}
 
 /** A server's report on one bucket: how many tokens it has left. */
 export interface BucketLowering extends BucketTarget {

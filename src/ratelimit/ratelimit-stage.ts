@@ -1,9 +1,10 @@
 import { eventBase, type StageContext } from '../context.js'
 import { RateLimitError } from '../errors.js'
-import { type Call, discard, type Outcome, type Stage } from '../pipeline.js'
+import { type Call, discard, type HttpOutcome, type Outcome, type Stage } from '../pipeline.js'
 import type { ResolvedBucket } from '../quota-options.js'
 import { classifyError, classifyOutcome, type Verdict } from '../retry/classify.js'
 import { retryAfterDelay } from '../retry/retry-after.js'
+import { captureStream } from '../transport/capture-stream.js'
 import { show } from '../validate.js'
 import type { Acquired, BucketRequest, BucketStore, Reservation } from './bucket-store.js'
 import { readServerQuotas, responseTime, type ServerQuotas } from './header-sync.js'
@@ -16,6 +17,9 @@ export interface RateLimitStage {
   adjust(name: string, key: string, delta: number): void
   close(): Promise<void>
 }
+
+// Longest live body kept to settle its cost; a longer one keeps its estimate.
+const maxSettleBytes = 8 * 1_048_576
 
 // Classification is asked for the status and headers only: which statuses are retryable is
 // the retry stage's business.
@@ -38,6 +42,10 @@ interface CallBucket extends BucketRequest {
  *
  * After it: a 429 pauses every bucket of the call for its `Retry-After` (`paused`); rate-limit
  * headers lower the buckets that mirror the limits they name; `actualCost` settles the estimate.
+ *
+ * A shared store that could not reach Redis says so (`degraded`): a decision its local share
+ * made counts in `redisFallbacks` (`redisFallback`, part `'bucket'`); a refusal for that alone
+ * (`redis.onError: 'reject'`) is a `RateLimitError` like any other.
  */
 export function createRateLimitStage(
   ctx: StageContext,
@@ -91,6 +99,7 @@ export function createRateLimitStage(
     const left = call.deadline === undefined ? Number.POSITIVE_INFINITY : call.deadline - now
     const maxWait = Math.max(0, Math.min(bound.wait, left))
     const acquired = await store.acquire(requests, maxWait)
+    if (acquired.degraded?.by === 'fallback') fellBack(call, acquired.degraded.error)
     if (!acquired.granted) throw refuse(call, requests, acquired, left < bound.wait, maxWait)
     if (acquired.wait <= 0) return settleAbort(call, acquired.reservation)
     // Timers count whole ms: rounding up never starts a call before its granted time.
@@ -114,6 +123,13 @@ export function createRateLimitStage(
     throw call.signal.reason
   }
 
+  function fellBack(call: Call, error: unknown): void {
+    ctx.counters.redisFallbacks++
+    if (ctx.events.wants('redisFallback')) {
+      ctx.events.emit({ type: 'redisFallback', ...eventBase(call), part: 'bucket', error })
+    }
+  }
+
   function refuse(
     call: Call,
     requests: readonly CallBucket[],
@@ -124,15 +140,18 @@ export function createRateLimitStage(
     const bucket = byName.get(refused.bucket) as ResolvedBucket
     const retryAfter = Math.ceil(refused.retryAfter)
     const cost = requests.find((r) => r.bucket === bucket)?.cost
-    const why = refused.exceedsCapacity
-      ? `can never admit this call: it costs ${cost}, above the bucket's capacity of ${bucket.capacity}`
-      : `could admit this call in ${retryAfter} ms, ${
-          byDeadline
-            ? `past the call's deadline (${Math.round(maxWait)} ms away)`
-            : bound.bucket.mode === 'reject'
-              ? `and bucket "${bound.bucket.name}" does not wait (mode 'reject')`
-              : `past the maxWait of bucket "${bound.bucket.name}" (${bound.wait} ms)`
-        }`
+    const why =
+      refused.degraded?.by === 'reject'
+        ? "could not be checked: its shared state on Redis is unavailable (redis.onError: 'reject')"
+        : refused.exceedsCapacity
+          ? `can never admit this call: it costs ${cost}, above the bucket's capacity of ${bucket.capacity}`
+          : `could admit this call in ${retryAfter} ms, ${
+              byDeadline
+                ? `past the call's deadline (${Math.round(maxWait)} ms away)`
+                : bound.bucket.mode === 'reject'
+                  ? `and bucket "${bound.bucket.name}" does not wait (mode 'reject')`
+                  : `past the maxWait of bucket "${bound.bucket.name}" (${bound.wait} ms)`
+            }`
     ctx.counters.rateLimitRejects++
     if (ctx.events.wants('rateLimited')) {
       ctx.events.emit({ type: 'rateLimited', ...eventBase(call), bucket: bucket.name, retryAfter })
@@ -161,6 +180,25 @@ export function createRateLimitStage(
     if (updates.length > 0) await store.lower(updates, responseTime(verdict.header, now))
   }
 
+  /**
+   * A live body (an event stream, a response nobody shares) holds its true cost (`usage`) only
+   * at its end: the outcome goes on at once and is settled when its reader has read it whole.
+   * One read to the end that never comes (a cancel) keeps the estimate.
+   */
+  function settle(
+    call: Call,
+    requests: readonly CallBucket[],
+    outcome: HttpOutcome,
+    live: ReadableStream<Uint8Array>,
+  ): Outcome {
+    const body = captureStream(live, maxSettleBytes, (bytes) =>
+      reconcile(call, requests, { ...outcome, body: bytes }).catch((error: unknown) => {
+        process.emitWarning(`breakwater actualCost failed: ${String(error)}`, 'BreakwaterWarning')
+      }),
+    )
+    return { ...outcome, body }
+  }
+
   async function reconcile(call: Call, requests: readonly CallBucket[], outcome: Outcome) {
     for (const { bucket, key, cost } of requests) {
       const actual = bucket.actualCost?.(outcome, call)
@@ -186,7 +224,12 @@ export function createRateLimitStage(
     }
     try {
       await learn(call, requests, classifyOutcome(outcome, noStatuses))
-      if (reconciling) await reconcile(call, requests, outcome)
+      if (reconciling) {
+        if (outcome.kind === 'http' && outcome.body instanceof ReadableStream) {
+          return settle(call, requests, outcome, outcome.body)
+        }
+        await reconcile(call, requests, outcome)
+      }
     } catch (error) {
       discard(outcome)
       throw error

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest'
 import { createBreakerStage } from '../../src/breaker/breaker-stage.js'
 import { CircuitOpenError, isCircuitOpenError, RateLimitError } from '../../src/errors.js'
 import type { Events } from '../../src/events.js'
-import type { ResolvedBreaker } from '../../src/options.js'
 import type { Call, Next, Outcome } from '../../src/pipeline.js'
+import type { ResolvedBreaker } from '../../src/retry-options.js'
 import { httpOutcome, makeCall, makeContext } from '../helpers/call.js'
 
 const settings: ResolvedBreaker = {

@@ -16,6 +16,8 @@ export interface QuotaServer {
   readonly admitted: number
   /** Requests answered 429. */
   readonly rejected: number
+  /** ms (performance.now) from the first request to the last since the last reset; 0 before two. */
+  readonly span: number
   /** Fills the bucket again and zeroes the counts. */
   reset(): void
   close(): Promise<void>
@@ -32,8 +34,12 @@ export async function startQuotaServer(options: QuotaServerOptions): Promise<Quo
   let last = performance.now()
   let admitted = 0
   let rejected = 0
+  let first: number | undefined
+  let latest = 0
   const upstream = await startUpstream((_req, res, seen) => {
     const now = performance.now()
+    first ??= now
+    latest = now
     tokens = Math.min(burst, tokens + ((now - last) * perSecond) / 1_000)
     last = now
     if (tokens < 1) {
@@ -55,11 +61,15 @@ export async function startQuotaServer(options: QuotaServerOptions): Promise<Quo
     get rejected() {
       return rejected
     },
+    get span() {
+      return first === undefined ? 0 : latest - first
+    },
     reset() {
       tokens = burst
       last = performance.now()
       admitted = 0
       rejected = 0
+      first = undefined
     },
     close: () => upstream.close(),
   }
