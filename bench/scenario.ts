@@ -81,6 +81,27 @@ export interface ScenarioResult {
   readonly charts?: readonly ChartSpec[]
 }
 
+/** What a scenario that counts rather than times reports, besides its name. */
+export type CountedParts = Pick<ScenarioResult, 'checks' | 'charts'> & {
+  readonly counted: Counted
+  /** Only where the scenario computes its own: it has no tinybench figures to divide. */
+  readonly ratios?: readonly Ratio[]
+}
+
+/** The result of a scenario whose figures are counted, none timed by tinybench. */
+export function countedResult(
+  scenario: Pick<Scenario, 'name' | 'description'>,
+  parts: CountedParts,
+): ScenarioResult {
+  return {
+    name: scenario.name,
+    description: scenario.description,
+    figures: [],
+    ratios: [],
+    ...parts,
+  }
+}
+
 /** How a counted figure reads: a share, a count, a duration, or a multiple of something. */
 export type Unit = 'share' | 'count' | 'ms' | 'times'
 

@@ -24,3 +24,36 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener('abort', onAbort, { once: true })
   })
 }
+
+/**
+ * Sleeps `ms`, or less when one of `wakers` is called: how a store lets its waiters go at once
+ * on a change or on close. Resolves `true` when woken, `false` when the time ran out; rejects
+ * with the signal's reason on its abort. The timer, the listener and the waker go however it ends.
+ */
+export function nap(
+  ms: number,
+  wakers: Set<() => void>,
+  signal: AbortSignal | undefined,
+): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const leave = () => {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', onAbort)
+      wakers.delete(wake)
+    }
+    const wake = () => {
+      leave()
+      resolve(true)
+    }
+    const onAbort = () => {
+      leave()
+      reject(signal?.reason)
+    }
+    const timer = setTimeout(() => {
+      leave()
+      resolve(false)
+    }, ms)
+    wakers.add(wake)
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
+}

@@ -1,24 +1,9 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { type BreakwaterFetch, createFetch } from '../src/index.js'
-import { defaultHandler, delay, reply, startUpstream, type Upstream } from './helpers/upstream.js'
+import { delay, reply, useUpstream } from './helpers/upstream.js'
 
 // The core hooks breakwater/ai is built on, each usable without it.
-let up: Upstream
-const open: BreakwaterFetch[] = []
-const make = (...args: Parameters<typeof createFetch>) => {
-  const f = createFetch(...args)
-  open.push(f)
-  return f
-}
-beforeAll(async () => {
-  up = await startUpstream()
-})
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((f) => f.close()))
-  up.handle(defaultHandler)
-  up.requests.length = 0
-})
-afterAll(() => up.close())
+const { up, make } = useUpstream()
 
 const post = (fetch: BreakwaterFetch, body: unknown, path = '/gen') =>
   fetch(`${up.url}${path}`, {

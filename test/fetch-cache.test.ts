@@ -1,34 +1,9 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import Keyv from 'keyv'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { type BreakwaterFetch, createFetch } from '../src/index.js'
-import {
-  defaultHandler,
-  delay,
-  echoOf,
-  reply,
-  reset,
-  startUpstream,
-  type Upstream,
-} from './helpers/upstream.js'
+import { describe, expect, it } from 'vitest'
+import { delay, echoOf, reply, reset, useUpstream } from './helpers/upstream.js'
 
-let up: Upstream
-const open: BreakwaterFetch[] = []
-const make = (...args: Parameters<typeof createFetch>) => {
-  const f = createFetch(...args)
-  open.push(f)
-  return f
-}
-
-beforeAll(async () => {
-  up = await startUpstream()
-})
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((f) => f.close()))
-  up.handle(defaultHandler)
-  up.requests.length = 0
-})
-afterAll(() => up.close())
+const { up, make } = useUpstream()
 
 describe('createFetch cache', () => {
   it('serves a repeated GET from the cache, each caller with its own readable body', async () => {

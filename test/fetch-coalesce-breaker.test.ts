@@ -1,31 +1,15 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { type BreakwaterFetch, createFetch, isCircuitOpenError } from '../src/index.js'
+import { describe, expect, it } from 'vitest'
+import { isCircuitOpenError } from '../src/index.js'
 import {
   defaultHandler,
   delay,
   echoOf,
   reply,
   startUpstream,
-  type Upstream,
+  useUpstream,
 } from './helpers/upstream.js'
 
-let up: Upstream
-const open: BreakwaterFetch[] = []
-const make = (...args: Parameters<typeof createFetch>) => {
-  const f = createFetch(...args)
-  open.push(f)
-  return f
-}
-
-beforeAll(async () => {
-  up = await startUpstream()
-})
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((f) => f.close()))
-  up.handle(defaultHandler)
-  up.requests.length = 0
-})
-afterAll(() => up.close())
+const { up, closeFetches, make } = useUpstream()
 
 const slowly =
   (ms: number) =>
@@ -161,7 +145,7 @@ describe('createFetch breaker', () => {
       await expect(fetch(`${up.url}/x`)).rejects.toThrow(/circuit open/)
       expect((await fetch(`${other.url}/x`)).status).toBe(200)
     } finally {
-      await Promise.all(open.splice(0).map((f) => f.close()))
+      await closeFetches()
       await other.close()
     }
   })

@@ -1,32 +1,9 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { type BreakwaterFetch, createFetch, isTimeoutError } from '../src/index.js'
-import {
-  defaultHandler,
-  delay,
-  reply,
-  reset,
-  startUpstream,
-  type Upstream,
-} from './helpers/upstream.js'
+import { describe, expect, it } from 'vitest'
+import { isTimeoutError } from '../src/index.js'
+import { delay, reply, reset, useUpstream } from './helpers/upstream.js'
 
-let up: Upstream
-const open: BreakwaterFetch[] = []
-const make = (...args: Parameters<typeof createFetch>) => {
-  const f = createFetch(...args)
-  open.push(f)
-  return f
-}
+const { up, make } = useUpstream()
 const fast = { baseDelay: 5, maxDelay: 20 }
-
-beforeAll(async () => {
-  up = await startUpstream()
-})
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((f) => f.close()))
-  up.handle(defaultHandler)
-  up.requests.length = 0
-})
-afterAll(() => up.close())
 
 describe('createFetch retries', () => {
   it('waits about a second on 503 with Retry-After: 1, then succeeds', async () => {

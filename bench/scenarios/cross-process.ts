@@ -3,7 +3,7 @@ import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { createClient } from '@redis/client'
 import { percentile } from '../peers/latency.js'
-import type { Check, CountedRow, Scenario } from '../scenario.js'
+import { type Check, type CountedRow, countedResult, type Scenario } from '../scenario.js'
 import { type BenchUpstream, startUpstream } from '../upstream.js'
 
 const processes = 4
@@ -113,11 +113,7 @@ export const crossProcess: Scenario = {
       await upstream.close()
       await forget(redisUrl, namespace)
     }
-    return {
-      name: crossProcess.name,
-      description: crossProcess.description,
-      figures: [],
-      ratios: [],
+    return countedResult(crossProcess, {
       checks,
       counted: {
         columns: [
@@ -134,7 +130,7 @@ export const crossProcess: Scenario = {
           fleet: `${processes} child processes, started first and let go together; each fires ${keys * callersPerKey} calls at once`,
         },
       },
-    }
+    })
   },
 }
 

@@ -8,7 +8,7 @@ import {
   undiciRetryClient,
 } from '../peers/retries.js'
 import { startProgress } from '../progress.js'
-import type { Check, CountedRow, Scenario } from '../scenario.js'
+import { type Check, type CountedRow, countedResult, type Scenario } from '../scenario.js'
 import { startUpstream } from '../upstream.js'
 
 const errorRate = 0.2
@@ -84,11 +84,7 @@ export const flaky: Scenario = {
       progress.stop()
       await upstream.close()
     }
-    return {
-      name: flaky.name,
-      description: flaky.description,
-      figures: [],
-      ratios: [],
+    return countedResult(flaky, {
       checks,
       counted: {
         columns: [
@@ -129,7 +125,7 @@ export const flaky: Scenario = {
           },
         },
       ],
-    }
+    })
   },
 }
 

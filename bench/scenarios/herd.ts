@@ -9,7 +9,7 @@ import { breakwaterClient, type Client, getText, plainClient } from '../peers/cl
 import { KeyvLru } from '../peers/keyv-lru.js'
 import { percentile } from '../peers/latency.js'
 import { startProgress } from '../progress.js'
-import type { Check, CountedRow, Scenario } from '../scenario.js'
+import { type Check, type CountedRow, countedResult, type Scenario } from '../scenario.js'
 import { type BenchUpstream, startUpstream } from '../upstream.js'
 
 const callers = 1_000
@@ -162,11 +162,7 @@ export const herd: Scenario = {
       await Promise.all(clients.map((c) => c.close()))
       await upstream.close()
     }
-    return {
-      name: herd.name,
-      description: herd.description,
-      figures: [],
-      ratios: [],
+    return countedResult(herd, {
       checks,
       counted: {
         columns: [
@@ -193,7 +189,7 @@ export const herd: Scenario = {
           },
         },
       ],
-    }
+    })
   },
 }
 

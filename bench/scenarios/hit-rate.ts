@@ -8,7 +8,13 @@ import { createRandom, createZipf } from '../../src/replay/random.js'
 import { breakwaterClient, type Client, getText } from '../peers/client.js'
 import { KeyvLru } from '../peers/keyv-lru.js'
 import { startProgress } from '../progress.js'
-import type { ChartSpec, Check, CountedRow, Scenario } from '../scenario.js'
+import {
+  type ChartSpec,
+  type Check,
+  type CountedRow,
+  countedResult,
+  type Scenario,
+} from '../scenario.js'
 import { type BenchUpstream, startUpstream } from '../upstream.js'
 
 const keys = 10_000
@@ -195,11 +201,7 @@ export const hitRate: Scenario = {
         detail: `stats().cacheHits = requests − upstream calls in ${hitCounts.filter(Boolean).length} of ${hitCounts.length} runs`,
       },
     ]
-    return {
-      name: hitRate.name,
-      description: hitRate.description,
-      figures: [],
-      ratios: [],
+    return countedResult(hitRate, {
       checks,
       counted: {
         columns: [
@@ -216,7 +218,7 @@ export const hitRate: Scenario = {
         },
       },
       charts,
-    }
+    })
   },
 }
 

@@ -9,7 +9,7 @@ import {
   type RetrySettings,
 } from '../peers/retries.js'
 import { startProgress } from '../progress.js'
-import type { Check, CountedRow, Scenario } from '../scenario.js'
+import { type Check, type CountedRow, countedResult, type Scenario } from '../scenario.js'
 import { type Answer, startUpstream } from '../upstream.js'
 
 /** Calls offered per second by each subject, whatever happens to them: a steady load. */
@@ -147,11 +147,7 @@ export const outage: Scenario = {
         detail: `no retry: ${floor.toFixed(3)} upstream requests per call offered during the outage`,
       },
     ]
-    return {
-      name: outage.name,
-      description: outage.description,
-      figures: [],
-      ratios: [],
+    return countedResult(outage, {
       checks,
       counted: {
         columns: [
@@ -189,7 +185,7 @@ export const outage: Scenario = {
           },
         },
       ],
-    }
+    })
   },
 }
 

@@ -5,7 +5,13 @@ import Bottleneck from 'bottleneck'
 import PQueue from 'p-queue'
 import { Agent, fetch as undiciFetch } from 'undici'
 import { createFetch } from '../../src/index.js'
-import type { Check, CountedRow, Ratio, Scenario } from '../scenario.js'
+import {
+  type Check,
+  type CountedRow,
+  countedResult,
+  type Ratio,
+  type Scenario,
+} from '../scenario.js'
 
 // The server's quota: 50 calls a second, a burst of 50 — and the budget every subject is given.
 const perSecond = 50
@@ -67,39 +73,18 @@ const subjects: readonly Subject[] = [
     name: 'bottleneck reservoir',
     role: 'peer',
     config: `new Bottleneck({ reservoir: ${burst}, reservoirRefreshAmount: ${burst}, reservoirRefreshInterval: 1000 }); no retries`,
-    start() {
-      const agent = new Agent()
-      const limiter = new Bottleneck({
+    start: () =>
+      bottleneck({
         reservoir: burst,
         reservoirRefreshAmount: burst,
         reservoirRefreshInterval: 1_000,
-      })
-      const send = plain(agent)
-      return {
-        send: (url) => limiter.schedule(() => send(url)),
-        close: async () => {
-          await limiter.disconnect()
-          await agent.close()
-        },
-      }
-    },
+      }),
   },
   {
     name: 'bottleneck minTime',
     role: 'peer',
     config: `new Bottleneck({ minTime: ${1_000 / perSecond} }): one call every ${1_000 / perSecond} ms, no burst; no retries`,
-    start() {
-      const agent = new Agent()
-      const limiter = new Bottleneck({ minTime: 1_000 / perSecond })
-      const send = plain(agent)
-      return {
-        send: (url) => limiter.schedule(() => send(url)),
-        close: async () => {
-          await limiter.disconnect()
-          await agent.close()
-        },
-      }
-    },
+    start: () => bottleneck({ minTime: 1_000 / perSecond }),
   },
   {
     name: 'p-queue',
@@ -114,6 +99,19 @@ const subjects: readonly Subject[] = [
     start: () => pQueue(true),
   },
 ]
+
+function bottleneck(options: Bottleneck.ConstructorOptions) {
+  const agent = new Agent()
+  const limiter = new Bottleneck(options)
+  const send = plain(agent)
+  return {
+    send: (url: string) => limiter.schedule(() => send(url)),
+    close: async () => {
+      await limiter.disconnect()
+      await agent.close()
+    },
+  }
+}
 
 function pQueue(strict: boolean) {
   const agent = new Agent()
@@ -195,10 +193,7 @@ export const quota: Scenario = {
     ]
     const configs = Object.fromEntries(subjects.map((s) => [s.name, s.config]))
     configs.upstream = `a token bucket of ${burst} calls refilled at ${perSecond}/s, plus one call of slack for network jitter, answering 429 with Retry-After once empty; every subject first warms its sockets with a burst, then, a second later, sends ${calls} distinct calls at once`
-    return {
-      name: quota.name,
-      description: quota.description,
-      figures: [],
+    return countedResult(quota, {
       ratios,
       checks,
       counted: {
@@ -213,7 +208,7 @@ export const quota: Scenario = {
         rows,
         configs,
       },
-    }
+    })
   },
 }
 

@@ -3,7 +3,7 @@ import { once } from 'node:events'
 import { createInterface } from 'node:readline'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
-import type { Check, CountedRow, Scenario } from '../scenario.js'
+import { type Check, type CountedRow, countedResult, type Scenario } from '../scenario.js'
 import { startUpstream } from '../upstream.js'
 
 const processes = 4
@@ -98,11 +98,7 @@ export const sharedQuota: Scenario = {
     } finally {
       await upstream.close()
     }
-    return {
-      name: sharedQuota.name,
-      description: sharedQuota.description,
-      figures: [],
-      ratios: [],
+    return countedResult(sharedQuota, {
       checks,
       counted: {
         columns: [
@@ -119,7 +115,7 @@ export const sharedQuota: Scenario = {
           fleet: `${processes} child processes started first and let go together, ${callers} callers each, calling in a loop for the run's time`,
         },
       },
-    }
+    })
   },
 }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
+import { nap } from '../clock.js'
 import type { ClaimResult, RecordedOutcome, RecordStore } from './record-store.js'
 
 type MemoryRecord =
@@ -74,39 +75,14 @@ export class MemoryRecordStore implements RecordStore {
     return true
   }
 
-  wait(recordKey: string, signal: AbortSignal | undefined): Promise<void> {
-    if (signal?.aborted) return Promise.reject(signal.reason)
-    if (this.#leaseLeft(recordKey) === undefined) return Promise.resolve()
-    return new Promise((resolve, reject) => {
-      const waiters = this.#waiters.get(recordKey) ?? new Set()
-      this.#waiters.set(recordKey, waiters)
-      const leave = () => {
-        clearTimeout(timer)
-        signal?.removeEventListener('abort', onAbort)
-        waiters.delete(wake)
-        if (waiters.size === 0 && this.#waiters.get(recordKey) === waiters) {
-          this.#waiters.delete(recordKey)
-        }
-      }
-      const wake = () => {
-        leave()
-        resolve()
-      }
-      const onAbort = () => {
-        leave()
-        reject(signal?.reason)
-      }
-      // A holder may die without a word: look again whenever its lease would end, until it has.
-      let timer: NodeJS.Timeout | undefined
-      const check = () => {
-        const left = this.#leaseLeft(recordKey)
-        if (left === undefined) wake()
-        else timer = setTimeout(check, left + 1)
-      }
-      waiters.add(wake)
-      signal?.addEventListener('abort', onAbort, { once: true })
-      check()
-    })
+  async wait(recordKey: string, signal: AbortSignal | undefined): Promise<void> {
+    signal?.throwIfAborted()
+    // A holder may die without a word: look again whenever its lease would end, until it has.
+    let left = this.#leaseLeft(recordKey)
+    while (left !== undefined) {
+      if (await this.#nap(recordKey, left + 1, signal)) return
+      left = this.#leaseLeft(recordKey)
+    }
   }
 
   /** True while this store keeps a record under `recordKey`, in flight or done. */
@@ -123,6 +99,19 @@ export class MemoryRecordStore implements RecordStore {
   #leaseLeft(recordKey: string): number | undefined {
     if (this.#records.get(recordKey)?.state !== 'inFlight') return undefined
     return Math.max(0, this.#records.getRemainingTTL(recordKey))
+  }
+
+  /** Sleeps `ms` among the key's waiters; `true` when a change to the record woke it. */
+  async #nap(recordKey: string, ms: number, signal: AbortSignal | undefined): Promise<boolean> {
+    const waiters = this.#waiters.get(recordKey) ?? new Set()
+    this.#waiters.set(recordKey, waiters)
+    try {
+      return await nap(ms, waiters, signal)
+    } finally {
+      if (waiters.size === 0 && this.#waiters.get(recordKey) === waiters) {
+        this.#waiters.delete(recordKey)
+      }
+    }
   }
 
   #owned(recordKey: string, token: string): MemoryRecord | undefined {

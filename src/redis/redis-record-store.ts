@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto'
 import { decodeOutcome, encodeOutcome } from '../cache/codec.js'
+import { nap } from '../clock.js'
 import type { ClaimResult, RecordedOutcome, RecordStore } from '../idempotency/record-store.js'
 import type { RedisConnection } from './connection.js'
 import {
@@ -127,7 +128,7 @@ export class RedisRecordStore implements RecordStore {
       const left = await leaseLeftScript.run<number>(this.#connection, [key])
       if (left === -1 || left === -2) return
       // A lease without an expiry is no lease of ours: look again at the slowest pace.
-      await this.#nap(left > 0 ? Math.min(delay, left + 1) : lastPoll, signal)
+      await nap(left > 0 ? Math.min(delay, left + 1) : lastPoll, this.#sleepers, signal)
       delay = Math.min(delay * 1.5, lastPoll)
     }
   }
@@ -160,28 +161,6 @@ export class RedisRecordStore implements RecordStore {
 
   #key(recordKey: string): string {
     return this.#connection.key('idem', recordKey)
-  }
-
-  /** Sleeps `ms`; ends early, resolved, on `close`, or rejected with the signal's reason. */
-  #nap(ms: number, signal: AbortSignal | undefined): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const leave = () => {
-        clearTimeout(timer)
-        signal?.removeEventListener('abort', onAbort)
-        this.#sleepers.delete(wake)
-      }
-      const wake = () => {
-        leave()
-        resolve()
-      }
-      const onAbort = () => {
-        leave()
-        reject(signal?.reason)
-      }
-      const timer = setTimeout(wake, ms)
-      this.#sleepers.add(wake)
-      signal?.addEventListener('abort', onAbort, { once: true })
-    })
   }
 }
 

@@ -6,6 +6,7 @@
  */
 import type { ServerResponse } from 'node:http'
 import {
+  chargeAll,
   inputTokensOf,
   type LlmServer,
   piecesOf,
@@ -86,14 +87,8 @@ export async function startAnthropicMock(
       [quotas.input, input],
       [quotas.output, params.max_tokens],
     ]
-    // All or nothing, as the provider: a call refused on one limit costs nothing on another.
-    for (const [quota, amount] of wanted) {
-      if (quota !== undefined && quota.remaining() < amount) {
-        quota.take(amount)
-        return refuse(res, quota.waitFor(amount))
-      }
-    }
-    for (const [quota, amount] of wanted) quota?.take(amount)
+    const refusal = chargeAll(wanted)
+    if (refusal !== undefined) return refuse(res, refusal.wait)
     if (mock.generation > 0) await delay(mock.generation)
     const text = replyFor(n)
     const output = Math.min(params.max_tokens, tokensOf(text))

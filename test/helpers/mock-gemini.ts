@@ -6,6 +6,7 @@
  */
 import type { ServerResponse } from 'node:http'
 import {
+  chargeAll,
   inputTokensOf,
   type LlmServer,
   piecesOf,
@@ -84,13 +85,8 @@ export async function startGeminiMock(
       [quotas.requests, 1, 'GenerateRequestsPerMinutePerProjectPerModel'],
       [quotas.tokens, input, 'GenerateContentInputTokensPerModelPerMinute'],
     ]
-    for (const [quota, amount, id] of wanted) {
-      if (quota !== undefined && quota.remaining() < amount) {
-        quota.take(amount)
-        return refuse(res, quota.waitFor(amount), id)
-      }
-    }
-    for (const [quota, amount] of wanted) quota?.take(amount)
+    const refusal = chargeAll(wanted)
+    if (refusal !== undefined) return refuse(res, refusal.wait, refusal.refused[2])
     if (mock.generation > 0) await delay(mock.generation)
     const text = replyFor(n)
     const output = tokensOf(text)

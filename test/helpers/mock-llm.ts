@@ -71,6 +71,25 @@ export class Quota {
   }
 }
 
+/**
+ * Charges every quota its amount, or none: as at the providers, a call refused on one limit
+ * costs nothing on another. Returns the first entry that refused (its refusal counted) and the
+ * ms until it would not.
+ */
+export function chargeAll<T extends readonly [Quota | undefined, number, ...unknown[]]>(
+  wanted: readonly T[],
+): { refused: T; wait: number } | undefined {
+  for (const entry of wanted) {
+    const [quota, amount] = entry
+    if (quota !== undefined && quota.remaining() < amount) {
+      quota.take(amount)
+      return { refused: entry, wait: quota.waitFor(amount) }
+    }
+  }
+  for (const [quota, amount] of wanted) quota?.take(amount)
+  return undefined
+}
+
 /** The mock's tokenizer: four characters of text to a token, rounded up. */
 export function tokensOf(text: string): number {
   return Math.ceil(text.length / 4)

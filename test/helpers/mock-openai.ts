@@ -7,6 +7,7 @@
  */
 import type { ServerResponse } from 'node:http'
 import {
+  chargeAll,
   inputTokensOf,
   type LlmServer,
   piecesOf,
@@ -103,13 +104,8 @@ export async function startOpenAIMock(
       [quotas.requests, 1, 'requests'],
       [quotas.tokens, input + max, 'tokens'],
     ]
-    for (const [quota, amount, name] of wanted) {
-      if (quota !== undefined && quota.remaining() < amount) {
-        quota.take(amount)
-        return refuse(res, quota.waitFor(amount), name)
-      }
-    }
-    for (const [quota, amount] of wanted) quota?.take(amount)
+    const refusal = chargeAll(wanted)
+    if (refusal !== undefined) return refuse(res, refusal.wait, refusal.refused[2])
     if (mock.generation > 0) await delay(mock.generation)
     const text = replyFor(n)
     const output = Math.min(max, tokensOf(text))

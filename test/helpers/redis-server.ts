@@ -1,6 +1,11 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { promisify } from 'node:util'
+import { createCluster } from '@redis/client'
+import { afterAll, beforeAll } from 'vitest'
 
 const run = promisify(execFile)
 
@@ -82,5 +87,46 @@ export class RedisServer {
       encoding: 'utf8',
     })
     return stdout.trim()
+  }
+}
+
+/** The client of the cluster `useOneNodeCluster` starts. */
+export type ClusterClient = ReturnType<typeof createCluster>
+
+/**
+ * A Redis Cluster of one node holding every slot, for every test of the calling describe block:
+ * enough for a client to route by key as it does on a real one, and for Redis to refuse
+ * CROSSSLOT. The client, connected, only exists from `beforeAll` on.
+ */
+export function useOneNodeCluster(): { readonly client: ClusterClient } {
+  let dir: string | undefined
+  let server: RedisServer | undefined
+  let client: ClusterClient | undefined
+
+  beforeAll(async () => {
+    // A cluster node insists on a config file of its own.
+    dir = await mkdtemp(join(tmpdir(), 'bw-cluster-'))
+    server = await RedisServer.create(true, [
+      ...['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf')],
+    ])
+    await server.cli('CLUSTER', 'ADDSLOTSRANGE', '0', '16383')
+    while (!(await server.cli('CLUSTER', 'INFO')).includes('cluster_state:ok')) {
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    client = createCluster({ rootNodes: [{ url: server.url }] })
+    client.on('error', () => {})
+    await client.connect()
+  })
+  afterAll(async () => {
+    await client?.close()
+    await server?.stop()
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true })
+  })
+
+  return {
+    get client() {
+      if (client === undefined) throw new Error('the cluster starts in beforeAll')
+      return client
+    },
   }
 }

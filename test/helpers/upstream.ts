@@ -1,5 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { afterAll, afterEach, beforeAll } from 'vitest'
+import { type BreakwaterFetch, createFetch } from '../../src/index.js'
 
 export interface Seen {
   readonly method: string
@@ -99,4 +101,62 @@ export interface Echo {
 /** Reads a Response of `defaultHandler`. */
 export async function echoOf(res: Response): Promise<Echo> {
   return (await res.json()) as Echo
+}
+
+/** What `useUpstream` gives the tests of a file or describe block. */
+export interface UpstreamSuite {
+  /** The shared upstream; it only exists from `beforeAll` on, so read it inside tests and hooks. */
+  readonly up: Upstream
+  /** `createFetch`, keeping each instance so that it is closed after the test. */
+  make(...args: Parameters<typeof createFetch>): BreakwaterFetch
+  /** Closes every instance `make` gave so far, for a test that must close them before it ends. */
+  closeFetches(): Promise<void>
+}
+
+/**
+ * One upstream for every test of the calling file or describe block, through hooks it registers
+ * there. After each test, the instances `make` gave are closed and the upstream is back to
+ * `handler` with no requests seen: a test that changes it leaves nothing behind for the next.
+ */
+export function useUpstream(handler: Handler = defaultHandler): UpstreamSuite {
+  let started: Upstream | undefined
+  const current = (): Upstream => {
+    if (started === undefined) throw new Error('the upstream starts in beforeAll: use it in tests')
+    return started
+  }
+  // Handed out before the server exists, so that tests can keep writing `up.url`.
+  const up: Upstream = {
+    get url() {
+      return current().url
+    },
+    get requests() {
+      return current().requests
+    },
+    handle: (next) => current().handle(next),
+    close: () => current().close(),
+  }
+  const open: BreakwaterFetch[] = []
+  const closeFetches = async () => {
+    await Promise.all(open.splice(0).map((f) => f.close()))
+  }
+
+  beforeAll(async () => {
+    started = await startUpstream(handler)
+  })
+  afterEach(async () => {
+    await closeFetches()
+    up.handle(handler)
+    up.requests.length = 0
+  })
+  afterAll(() => started?.close())
+
+  return {
+    up,
+    make(...args) {
+      const f = createFetch(...args)
+      open.push(f)
+      return f
+    },
+    closeFetches,
+  }
 }

@@ -1,31 +1,10 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import {
-  type BreakwaterEvent,
-  type BreakwaterFetch,
-  createFetch,
-  isIdempotencyConflictError,
-} from '../../src/index.js'
-import { defaultHandler, reply, reset, startUpstream, type Upstream } from '../helpers/upstream.js'
+import { describe, expect, it } from 'vitest'
+import { type BreakwaterEvent, isIdempotencyConflictError } from '../../src/index.js'
+import { reply, reset, useUpstream } from '../helpers/upstream.js'
 
-let up: Upstream
-const open: BreakwaterFetch[] = []
-const make = (...args: Parameters<typeof createFetch>) => {
-  const f = createFetch(...args)
-  open.push(f)
-  return f
-}
+const { up, make } = useUpstream()
 const fast = { baseDelay: 5, maxDelay: 20 }
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
-
-beforeAll(async () => {
-  up = await startUpstream()
-})
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((f) => f.close()))
-  up.handle(defaultHandler)
-  up.requests.length = 0
-})
-afterAll(() => up.close())
 
 const keysSent = () => up.requests.map((r) => r.headers['idempotency-key'])
 const order = (key: string, body = '{"sku":"a1"}') => ({

@@ -1,28 +1,11 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { isTimeoutError } from '../../src/errors.js'
-import { type BreakwaterFetch, createFetch } from '../../src/index.js'
 import { createConcurrencyStage } from '../../src/limits/concurrency.js'
 import type { Call, Next, Outcome } from '../../src/pipeline.js'
 import { httpOutcome, makeCall, makeContext } from '../helpers/call.js'
-import { defaultHandler, delay, reply, startUpstream, type Upstream } from '../helpers/upstream.js'
+import { delay, reply, useUpstream } from '../helpers/upstream.js'
 
-let up: Upstream
-const open: BreakwaterFetch[] = []
-const make = (...args: Parameters<typeof createFetch>) => {
-  const f = createFetch(...args)
-  open.push(f)
-  return f
-}
-
-beforeAll(async () => {
-  up = await startUpstream()
-})
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((f) => f.close()))
-  up.handle(defaultHandler)
-  up.requests.length = 0
-})
-afterAll(() => up.close())
+const { up, make } = useUpstream()
 
 /** A handler that takes `ms` per request and counts how many it holds at once, per group. */
 function countingConcurrency(ms: number, groupOf: (url: string) => string = () => 'all') {

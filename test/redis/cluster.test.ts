@@ -1,46 +1,15 @@
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { createCluster } from '@redis/client'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createFetch } from '../../src/fetch.js'
 import { RedisConnection } from '../../src/redis/connection.js'
 import { resolveRedis } from '../../src/redis/redis-options.js'
 import { RedisScript } from '../../src/redis/scripts.js'
 import { realContext, testNamespace } from '../helpers/redis.js'
-import { RedisServer } from '../helpers/redis-server.js'
-import { delay, reply, startUpstream, type Upstream } from '../helpers/upstream.js'
-
-/** A Redis Cluster of one node holding every slot: enough to route, and to refuse CROSSSLOT. */
-async function oneNodeCluster(dir: string): Promise<RedisServer> {
-  const server = await RedisServer.create(true, [
-    ...['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf')],
-  ])
-  await server.cli('CLUSTER', 'ADDSLOTSRANGE', '0', '16383')
-  while (!(await server.cli('CLUSTER', 'INFO')).includes('cluster_state:ok')) await delay(20)
-  return server
-}
+import { useOneNodeCluster } from '../helpers/redis-server.js'
+import { delay, reply, useUpstream } from '../helpers/upstream.js'
 
 describe('the distributed mode on Redis Cluster', () => {
-  let dir: string
-  let server: RedisServer
-  let upstream: Upstream
-  let cluster: ReturnType<typeof createCluster>
-
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'bw-cluster-'))
-    server = await oneNodeCluster(dir)
-    upstream = await startUpstream()
-    cluster = createCluster({ rootNodes: [{ url: server.url }] })
-    cluster.on('error', () => {})
-    await cluster.connect()
-  })
-  afterAll(async () => {
-    await cluster.close()
-    await upstream.close()
-    await server.stop()
-    await rm(dir, { recursive: true, force: true })
-  })
+  const nodes = useOneNodeCluster()
+  const { up: upstream } = useUpstream()
 
   it('shares one cold call and its entry between instances on one cluster client', async () => {
     upstream.handle(async (_req, res) => {
@@ -49,19 +18,19 @@ describe('the distributed mode on Redis Cluster', () => {
     })
     const namespace = testNamespace('cluster')
     const [a, b] = [
-      createFetch({ redis: cluster, namespace }),
-      createFetch({ redis: cluster, namespace }),
+      createFetch({ redis: nodes.client, namespace }),
+      createFetch({ redis: nodes.client, namespace }),
     ]
     const bodies = await Promise.all([a, b].map(async (f) => (await f(`${upstream.url}/c`)).text()))
     expect(bodies).toEqual(['from the cluster', 'from the cluster'])
     expect(upstream.requests.filter((r) => r.url === '/c')).toHaveLength(1)
     expect(a.stats().redisErrors + b.stats().redisErrors).toBe(0)
     await Promise.all([a.close(), b.close()])
-    expect(cluster.isOpen).toBe(true)
+    expect(nodes.client.isOpen).toBe(true)
   })
 
   it('runs a script over keys that share a hash tag, and Redis refuses those that do not', async () => {
-    const redis = resolveRedis(cluster)
+    const redis = resolveRedis(nodes.client)
     if (!redis) throw new Error('redis expected')
     const connection = new RedisConnection(redis, testNamespace('cluster'), realContext())
     const both = new RedisScript(

@@ -1,7 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { ChildScript } from '../helpers/child-process.js'
 import { redisUrl, testNamespace } from '../helpers/redis.js'
 import { delay, reply, startUpstream, type Upstream } from '../helpers/upstream.js'
 
@@ -14,58 +14,12 @@ interface ChildResult {
   readonly events: string[]
 }
 
-/** A child process running fixtures/child-fetch.ts: ready once it said so, `go` to start. */
-class Child {
-  readonly process: ChildProcess
-  readonly ready: Promise<void>
-  readonly result: Promise<ChildResult>
-
-  constructor(args: string[]) {
-    this.process = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    })
-    const lines: string[] = []
-    let buffered = ''
-    let onLine = () => {}
-    this.process.stdout?.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString('utf8')
-      const parts = buffered.split('\n')
-      buffered = parts.pop() ?? ''
-      lines.push(...parts)
-      onLine()
-    })
-    const line = (index: number) =>
-      new Promise<string>((resolve, reject) => {
-        const check = () => {
-          if (lines.length > index) resolve(lines[index] as string)
-        }
-        onLine = check
-        check()
-        this.process.once('exit', (code) => reject(new Error(`child exited with ${code}`)))
-      })
-    this.ready = line(0).then(() => {})
-    this.result = this.ready.then(() => line(1)).then((text) => JSON.parse(text) as ChildResult)
-    // A child killed on purpose rejects its result; that is not a failure of the test file.
-    this.result.catch(() => {})
-  }
-
-  go(): void {
-    this.process.stdin?.end('go\n')
-  }
-
-  async kill(): Promise<void> {
-    if (this.process.exitCode !== null || this.process.signalCode !== null) return
-    const exited = once(this.process, 'exit')
-    this.process.kill('SIGKILL')
-    await exited
-  }
-}
-
 describe('coalescing across processes', () => {
   let upstream: Upstream
-  const children: Child[] = []
+  const children: ChildScript<ChildResult>[] = []
   const start = (namespace: string, path: string, timeout: number) => {
-    const child = new Child([redisUrl(), namespace, `${upstream.url}${path}`, String(timeout)])
+    const args = [redisUrl(), namespace, `${upstream.url}${path}`, String(timeout)]
+    const child = new ChildScript<ChildResult>(script, args)
     children.push(child)
     return child
   }

@@ -1,60 +1,25 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import type { BreakwaterEvent } from '../../src/events.js'
-import { type BreakwaterFetch, createFetch } from '../../src/fetch.js'
+import { describe, expect, it } from 'vitest'
+import type { BreakwaterFetch } from '../../src/fetch.js'
 import type { RedisOptions } from '../../src/redis/redis-options.js'
 import { testNamespace } from '../helpers/redis.js'
-import { freePort, RedisServer } from '../helpers/redis-server.js'
-import { delay, reply, startUpstream, type Upstream } from '../helpers/upstream.js'
-
-/** The upstream's own latency, ms; every call that goes upstream pays it. */
-const upstreamMs = 50
-/** `redis.timeout`, ms. */
-const timeout = 100
-/** What a call may take past upstream + timeout: scheduling, the local HTTP round trip. */
-const slack = 80
+import { slack, timeout, upstreamMs, useRedisFaults } from '../helpers/redis-faults.js'
+import { freePort } from '../helpers/redis-server.js'
+import { delay, reply } from '../helpers/upstream.js'
 
 describe('rate-limit buckets through a Redis that fails', () => {
-  let upstream: Upstream
-  let server: RedisServer
-  const opened: BreakwaterFetch[] = []
-  const seen: BreakwaterEvent[] = []
-  const rejections: unknown[] = []
-  const onRejection = (reason: unknown) => rejections.push(reason)
-
-  beforeAll(async () => {
-    upstream = await startUpstream(async (_req, res, _seen, index) => {
-      await delay(upstreamMs)
-      reply(res, 200, `#${index}`)
-    })
-    server = await RedisServer.create(false)
-    process.on('unhandledRejection', onRejection)
-  })
-  beforeEach(() => {
-    seen.length = 0
-  })
-  afterEach(async () => {
-    await Promise.all(opened.splice(0).map((f) => f.close()))
-    await server.stop()
-    expect(rejections).toEqual([])
-  })
-  afterAll(async () => {
-    process.off('unhandledRejection', onRejection)
-    await upstream.close()
-  })
+  const faults = useRedisFaults((_req, res, _seen, index) => reply(res, 200, `#${index}`))
+  const { upstream, seen } = faults
 
   /** A fetch with one bucket of `capacity` that refills slowly and never waits. */
-  const open = (namespace: string, capacity: number, redis: Partial<RedisOptions> = {}) => {
-    const fetch = createFetch({
-      redis: { url: server.url, timeout, ...redis },
+  const open = (namespace: string, capacity: number, redis: Partial<RedisOptions> = {}) =>
+    faults.make({
+      redis: { url: faults.server.url, timeout, ...redis },
       namespace,
       cache: false,
       retry: false,
       rateLimit: { name: 'rpm', capacity, perMinute: 1, mode: 'reject' },
       onEvent: (e) => seen.push(e),
     })
-    opened.push(fetch)
-    return fetch
-  }
   /** One call, timed: its status, or the code it was refused with. */
   const call = async (fetch: BreakwaterFetch) => {
     const started = performance.now()
@@ -83,14 +48,14 @@ describe('rate-limit buckets through a Redis that fails', () => {
   }
 
   it('spends the local share while Redis is down, and the shared budget again once it is back', async () => {
-    await server.start()
+    await faults.server.start()
     const namespace = testNamespace('bucket-faults')
     const [a, b] = [open(namespace, 4, { processes: 2 }), open(namespace, 4, { processes: 2 })]
     expect(await outcomes(a, 3)).toEqual([200, 200, 200])
     // Shared: b sees what a spent.
     expect(await outcomes(b, 2)).toEqual([200, 'RATE_LIMITED'])
 
-    await server.stop()
+    await faults.server.stop()
     const down = [await call(a), await call(a), await call(a)]
     // Half of the capacity of 4, on its own: two calls, then refused.
     expect(down.map((c) => c.outcome)).toEqual([200, 200, 'RATE_LIMITED'])
@@ -100,7 +65,7 @@ describe('rate-limit buckets through a Redis that fails', () => {
     expect(seen.map((e) => e.type)).toContain('redisDown')
 
     // A fresh Redis (no persistence) holds a full shared bucket: a's local debt no longer counts.
-    await server.start()
+    await faults.server.start()
     await awaitRedisUp(a)
     const before = a.stats().redisFallbacks
     // a drains the shared bucket; b, whose local bucket is untouched, is refused by it.
@@ -130,10 +95,10 @@ describe('rate-limit buckets through a Redis that fails', () => {
   })
 
   it('does not hang a call on a paused Redis', async () => {
-    await server.start()
+    await faults.server.start()
     const fetch = open(testNamespace('bucket-slow'), 10)
     expect((await call(fetch)).outcome).toBe(200)
-    await server.cli('CLIENT', 'PAUSE', '600', 'ALL')
+    await faults.server.cli('CLIENT', 'PAUSE', '600', 'ALL')
     const slow = await call(fetch)
     expect(slow.outcome).toBe(200)
     expect(slow.ms).toBeLessThan(upstreamMs + timeout + slack)
@@ -141,10 +106,10 @@ describe('rate-limit buckets through a Redis that fails', () => {
   })
 
   it("refuses calls at once with onError 'reject', and admits them again once Redis is back", async () => {
-    await server.start()
+    await faults.server.start()
     const fetch = open(testNamespace('bucket-reject'), 10, { onError: 'reject' })
     expect((await call(fetch)).outcome).toBe(200)
-    await server.stop()
+    await faults.server.stop()
     const hits = upstream.requests.length
     const refused = await Promise.allSettled([fetch(`${upstream.url}/quota`)])
     const [result] = refused
@@ -157,7 +122,7 @@ describe('rate-limit buckets through a Redis that fails', () => {
     expect(again.ms).toBeLessThan(slack)
     expect(upstream.requests.length).toBe(hits)
     expect(fetch.stats()).toMatchObject({ rateLimitRejects: 2, redisFallbacks: 0 })
-    await server.start()
+    await faults.server.start()
     await awaitRedisUp(fetch)
     expect((await call(fetch)).outcome).toBe(200)
   })

@@ -1,57 +1,25 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { BreakwaterEvent } from '../../src/events.js'
 import { type BreakwaterFetch, createFetch } from '../../src/fetch.js'
 import { rawClient, redisUrl, testNamespace } from '../helpers/redis.js'
-import { freePort, RedisServer } from '../helpers/redis-server.js'
+import { slack, timeout, upstreamMs, useRedisFaults } from '../helpers/redis-faults.js'
+import { freePort } from '../helpers/redis-server.js'
 import { delay, reply, startUpstream, type Upstream } from '../helpers/upstream.js'
 
-/** The upstream's own latency, ms; every call below that goes upstream pays it. */
-const upstreamMs = 50
-/** `redis.timeout`, ms. */
-const timeout = 100
-/** What a call may take past upstream + timeout: scheduling, the local HTTP round trip. */
-const slack = 80
-
 describe('idempotency records through a Redis that fails', () => {
-  let upstream: Upstream
-  let server: RedisServer
-  const opened: BreakwaterFetch[] = []
-  const seen: BreakwaterEvent[] = []
-  const rejections: unknown[] = []
-  const onRejection = (reason: unknown) => rejections.push(reason)
+  const faults = useRedisFaults((_req, res, seenReq, index) => {
+    reply(res, 201, `#${index} ${seenReq.body}`)
+  })
+  const { upstream, seen } = faults
 
-  beforeAll(async () => {
-    upstream = await startUpstream(async (_req, res, seenReq, index) => {
-      await delay(upstreamMs)
-      reply(res, 201, `#${index} ${seenReq.body}`)
-    })
-    server = await RedisServer.create(false)
-    process.on('unhandledRejection', onRejection)
-  })
-  beforeEach(() => {
-    seen.length = 0
-  })
-  afterEach(async () => {
-    await Promise.all(opened.splice(0).map((f) => f.close()))
-    expect(rejections).toEqual([])
-  })
-  afterAll(async () => {
-    process.off('unhandledRejection', onRejection)
-    await server.stop()
-    await upstream.close()
-  })
-
-  const open = (namespace: string, url = server.url) => {
-    const fetch = createFetch({
+  const open = (namespace: string, url = faults.server.url) =>
+    faults.make({
       redis: { url, timeout },
       namespace,
       cache: false,
       retry: false,
       onEvent: (e) => seen.push(e),
     })
-    opened.push(fetch)
-    return fetch
-  }
   /** One keyed POST, timed: what it answered and whether it was a replay. */
   const post = async (fetch: BreakwaterFetch, key: string, body: string) => {
     const started = performance.now()
@@ -68,13 +36,13 @@ describe('idempotency records through a Redis that fails', () => {
     seen.filter((e) => e.type === 'redisFallback' && e.part === 'record').length
 
   it('records in process while Redis is down, and shares records again once it is back', async () => {
-    await server.start()
+    await faults.server.start()
     const namespace = testNamespace('record-faults')
     const [a, b] = [open(namespace), open(namespace)]
     const first = await post(a, 'k-up', 'up')
     expect(await post(b, 'k-up', 'up')).toMatchObject({ text: first.text, replayed: 'true' })
 
-    await server.stop()
+    await faults.server.stop()
     const down = await post(a, 'k-down', 'down')
     expect(down).toMatchObject({ status: 201, replayed: null })
     expect(down.ms).toBeLessThan(upstreamMs + timeout + slack)
@@ -90,7 +58,7 @@ describe('idempotency records through a Redis that fails', () => {
       code: 'IDEMPOTENCY_CONFLICT',
     })
 
-    await server.start()
+    await faults.server.start()
     const started = performance.now()
     while (!seen.some((e) => e.type === 'redisUp') && performance.now() - started < 5_000) {
       await post(a, `k-probe-${performance.now()}`, 'probe')
@@ -121,11 +89,11 @@ describe('idempotency records through a Redis that fails', () => {
   })
 
   it('completes keyed calls within the timeout plus the upstream while Redis is paused', async () => {
-    await server.start()
+    await faults.server.start()
     const namespace = testNamespace('record-paused')
     const fetch = open(namespace)
     await post(fetch, 'p-warm', 'warm')
-    await server.cli('CLIENT', 'PAUSE', '1000', 'ALL')
+    await faults.server.cli('CLIENT', 'PAUSE', '1000', 'ALL')
     try {
       const times: number[] = []
       for (const key of ['p-1', 'p-2']) {
@@ -139,7 +107,7 @@ describe('idempotency records through a Redis that fails', () => {
       expect(times[1]).toBeLessThan(upstreamMs + slack)
       expect(fetch.stats().redisFallbacks).toBe(2)
     } finally {
-      await server.cli('CLIENT', 'UNPAUSE')
+      await faults.server.cli('CLIENT', 'UNPAUSE')
     }
     // The claim of p-1 that timed out reached Redis after the pause. Once Redis answers again
     // it is released: another instance sending p-1 does not wait for its 30 s lease.
@@ -157,30 +125,23 @@ describe('idempotency records through a Redis that fails', () => {
   })
 
   it('completes a keyed call that was waiting on another instance when Redis stops', async () => {
-    await server.start()
+    await faults.server.start()
     const namespace = testNamespace('record-wait')
     const [a, b] = [open(namespace), open(namespace)]
     upstream.handle(async (_req, res, seenReq, index) => {
       await delay(600)
       reply(res, 201, `#${index} ${seenReq.body}`)
     })
-    try {
-      const holding = post(a, 'k-wait', 'slow')
-      await delay(100)
-      const waiting = post(b, 'k-wait', 'slow')
-      await delay(100)
-      await server.stop()
-      const [held, waited] = await Promise.all([holding, waiting])
-      expect(held.status).toBe(201)
-      // The waiter lost sight of the holder's record: it went on in process, alone.
-      expect(waited).toMatchObject({ status: 201, replayed: null })
-      expect(b.stats().redisFallbacks).toBeGreaterThanOrEqual(1)
-    } finally {
-      upstream.handle(async (_req, res, seenReq, index) => {
-        await delay(upstreamMs)
-        reply(res, 201, `#${index} ${seenReq.body}`)
-      })
-    }
+    const holding = post(a, 'k-wait', 'slow')
+    await delay(100)
+    const waiting = post(b, 'k-wait', 'slow')
+    await delay(100)
+    await faults.server.stop()
+    const [held, waited] = await Promise.all([holding, waiting])
+    expect(held.status).toBe(201)
+    // The waiter lost sight of the holder's record: it went on in process, alone.
+    expect(waited).toMatchObject({ status: 201, replayed: null })
+    expect(b.stats().redisFallbacks).toBeGreaterThanOrEqual(1)
   })
 })
 
