@@ -35,6 +35,8 @@ export function nap(
   wakers: Set<() => void>,
   signal: AbortSignal | undefined,
 ): Promise<boolean> {
+  // A signal that aborted while the caller was busy elsewhere never fires its event again.
+  if (signal?.aborted) return Promise.reject(signal.reason)
   return new Promise((resolve, reject) => {
     const leave = () => {
       clearTimeout(timer)
