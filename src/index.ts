@@ -1,3 +1,4 @@
+export type { CacheOptions } from './cache-options.js'
 export type { CallOptions } from './call-options.js'
 export type { Clock } from './clock.js'
 export {
@@ -25,17 +26,7 @@ export {
   type CreateFetchOptions,
   createFetch,
 } from './fetch.js'
-export type {
-  Backoff,
-  BreakerOptions,
-  BreakwaterOptions,
-  CacheOptions,
-  CallInfo,
-  Jitter,
-  RetryBudgetOptions,
-  RetryContext,
-  RetryOptions,
-} from './options.js'
+export type { BreakwaterOptions, CallInfo } from './options.js'
 export type {
   CallDetails,
   ConcurrencyOptions,
@@ -44,6 +35,14 @@ export type {
   ServerLimit,
 } from './quota-options.js'
 export type { RedisL1Options, RedisOption, RedisOptions } from './redis/redis-options.js'
+export type {
+  Backoff,
+  BreakerOptions,
+  Jitter,
+  RetryBudgetOptions,
+  RetryContext,
+  RetryOptions,
+} from './retry-options.js'
 export type { Stats } from './stats.js'
 export type { FetchInit, FetchLike, ResponseLike } from './transport/fetch-transport.js'
 export { type WrapOptions, type Wrapped, wrap } from './wrap.js'

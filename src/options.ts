@@ -36,19 +36,6 @@ import {
 } from './retry-options.js'
 import { boolean, func, object, show, timerMs } from './validate.js'
 
-// The option types of each part, where their users have always found them.
-export type { CacheOptions, ResolvedCache } from './cache-options.js'
-export type {
-  Backoff,
-  BreakerOptions,
-  Jitter,
-  ResolvedBreaker,
-  ResolvedRetry,
-  RetryBudgetOptions,
-  RetryContext,
-  RetryOptions,
-} from './retry-options.js'
-
 /** What a breaker scope function, a `retryOn` hook and events may know of a call. */
 export interface CallInfo {
   /** Upper-case HTTP method; `'CALL'` for a wrapped function. */

@@ -3,8 +3,9 @@
  * pure. Read from the failed response's body (`createFetch`) or from the error an SDK threw
  * (`wrap`): the SDKs keep the parsed body on `error.error`, or its text in `error.message`.
  */
-import type { RetryContext } from '../options.js'
+
 import type { Outcome } from '../pipeline.js'
+import type { RetryContext } from '../retry-options.js'
 import { isRecord } from './params.js'
 import { jsonEvents } from './sse.js'
 import { isStreamOutcome } from './usage.js'

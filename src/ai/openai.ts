@@ -1,5 +1,6 @@
-import type { BreakwaterOptions, RetryContext } from '../options.js'
+import type { BreakwaterOptions } from '../options.js'
 import type { CallDetails } from '../quota-options.js'
+import type { RetryContext } from '../retry-options.js'
 import { errorOf } from './error-body.js'
 import { paramsOf } from './params.js'
 import {

@@ -2,9 +2,11 @@
  * What the three presets share: validating their arguments once, and assembling breakwater
  * options from a provider's rules (statuses, refusals, buckets).
  */
-import type { BreakwaterOptions, CacheOptions, RetryContext, RetryOptions } from '../options.js'
+import type { CacheOptions } from '../cache-options.js'
+import type { BreakwaterOptions } from '../options.js'
 import type { Outcome } from '../pipeline.js'
 import type { CallDetails, RateLimitBucketOptions, ServerLimit } from '../quota-options.js'
+import type { RetryContext, RetryOptions } from '../retry-options.js'
 import { checkKeys, show } from '../validate.js'
 import { type CachePolicy, isCacheableCall } from './deterministic.js'
 import { isErrorAnswer } from './error-body.js'

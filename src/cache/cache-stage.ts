@@ -1,7 +1,7 @@
 import type Keyv from 'keyv'
+import type { ResolvedCache } from '../cache-options.js'
 import type { StageContext } from '../context.js'
 import { eventBase } from '../context.js'
-import type { ResolvedCache } from '../options.js'
 import type { Call, Next, Outcome, Stage } from '../pipeline.js'
 import { discard, headerOf } from '../pipeline.js'
 import { captureStream } from '../transport/capture-stream.js'

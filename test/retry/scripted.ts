@@ -1,5 +1,6 @@
-import { type ResolvedRetry, type RetryOptions, resolveOptions } from '../../src/options.js'
+import { resolveOptions } from '../../src/options.js'
 import type { Call, HttpOutcome, Next, Outcome } from '../../src/pipeline.js'
+import type { ResolvedRetry, RetryOptions } from '../../src/retry-options.js'
 import { httpOutcome } from '../helpers/call.js'
 
 /** Retry settings as the front doors resolve them, with waits short enough for real timers. */
