@@ -87,7 +87,7 @@ export const hitRate: Scenario = {
   name: 'hit-rate',
   description: `hit ratio vs cache size on Zipf traffic over ${keys.toLocaleString('en-US')} keys, same sequence and TTL for all`,
   async run(options) {
-    const requests = options.quick ? 3_000 : 20_000
+    const requests = options.quick ? 3_000 : 15_000
     // A quick trace holds fewer distinct keys than the largest size: that case would say nothing.
     const sizes = options.quick ? allSizes.slice(0, 2) : allSizes
     const upstream = await startUpstream({ bodyBytes, cacheControl: `max-age=${ttl / 1_000}` })
