@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { cpus } from 'node:os'
 import { join } from 'node:path'
-import { formatTable } from '../src/cli/table.js'
+import { count, formatTable, percent } from '../src/cli/table.js'
 import type { Counted, ScenarioResult, Unit } from './scenario.js'
 
 export interface Report {
@@ -94,11 +94,11 @@ function countedLines(counted: Counted): string[] {
 function value(v: number, unit: Unit): string {
   switch (unit) {
     case 'share':
-      return `${(v * 100).toFixed(1)}%`
+      return percent(v)
     case 'count':
-      return Math.round(v).toLocaleString('en-US')
+      return count(v)
     case 'ms':
-      return v < 10 ? `${v.toFixed(2)} ms` : `${Math.round(v).toLocaleString('en-US')} ms`
+      return v < 10 ? `${v.toFixed(2)} ms` : `${count(v)} ms`
     case 'times':
       return times(v)
   }

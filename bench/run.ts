@@ -70,8 +70,9 @@ if (selected.length === 0) {
   process.exit(2)
 }
 
-const redisGiven = flags.redis ?? process.env.REDIS_URL
-const redis = selected.some((s) => s.redis) ? await redisServer(redisGiven) : undefined
+const redis = selected.some((s) => s.redis)
+  ? await redisServer(flags.redis ?? process.env.REDIS_URL)
+  : undefined
 const results: ScenarioResult[] = []
 const redisSkipped: string[] = []
 for (const scenario of selected) {
@@ -93,21 +94,15 @@ console.log(
     ? `wrote ${charts.written.length} charts (SVG) in ${flags.out}`
     : `charts skipped: ${charts.skipped}`,
 )
-console.log(redisNote(redisGiven, redisSkipped, results))
+console.log(redisNote(redisSkipped, results))
 // A failed check means a figure is not what it claims to be: the run must not pass for good.
 if (results.some((r) => r.checks.some((c) => !c.ok))) process.exitCode = 1
 
 /** What became of the Redis scenarios; the URL's credentials are never printed. */
-function redisNote(
-  url: string | undefined,
-  skipped: readonly string[],
-  ran: readonly ScenarioResult[],
-): string {
+function redisNote(skipped: readonly string[], ran: readonly ScenarioResult[]): string {
   const names = new Set(scenarios.filter((s) => s.redis).map((s) => s.name))
   const done = ran.filter((r) => names.has(r.name)).map((r) => r.name)
-  if (skipped.length > 0) {
-    const why = url === undefined || url === '' ? 'no --redis URL and no REDIS_URL' : redis?.why
-    return `redis scenarios skipped (${skipped.join(', ')}): ${why}`
-  }
+  // Skipped only when `redisServer` gave a reason, a missing URL among them.
+  if (skipped.length > 0) return `redis scenarios skipped (${skipped.join(', ')}): ${redis?.why}`
   return done.length > 0 ? `redis scenarios run: ${done.join(', ')}` : 'no redis scenario selected'
 }

@@ -2,7 +2,7 @@
 import type Keyv from 'keyv'
 import type { Outcome } from './pipeline.js'
 import type { CallDetails } from './quota-options.js'
-import { boolean, func, integer, list, number, object, show } from './validate.js'
+import { boolean, func, integer, isNonEmptyString, list, number, object, show } from './validate.js'
 
 export interface CacheOptions {
   /** ms a stored outcome is fresh. @default 60_000 */
@@ -87,8 +87,6 @@ export const cacheDefaults = {
   respectCacheControl: true,
 } as const
 
-const isString = (v: unknown) => typeof v === 'string' && v.length > 0
-
 /** Validates `cache`; a Redis or a given store makes it shared unless told otherwise. */
 export function resolveCache(value: unknown, sharedStore: boolean): ResolvedCache | false {
   if (value === false) return false
@@ -127,8 +125,8 @@ export function resolveCache(value: unknown, sharedStore: boolean): ResolvedCach
     ),
     staleIfError: number('cache.staleIfError', o.staleIfError, d.staleIfError),
     methods: new Set(
-      list<string>('cache.methods', o.methods, d.methods, isString, 'method names').map((m) =>
-        m.toUpperCase(),
+      list<string>('cache.methods', o.methods, d.methods, isNonEmptyString, 'method names').map(
+        (m) => m.toUpperCase(),
       ),
     ),
     respectCacheControl: boolean(
@@ -140,7 +138,7 @@ export function resolveCache(value: unknown, sharedStore: boolean): ResolvedCach
       'cache.keyHeaders',
       o.keyHeaders,
       defaultKeyHeaders,
-      isString,
+      isNonEmptyString,
       'header names',
     ).map((h) => h.toLowerCase()),
     store: o.store,

@@ -1,4 +1,4 @@
-import { checkKeys, number, show, timerMs } from './validate.js'
+import { checkKeys, isNonEmptyString, number, show, timerMs } from './validate.js'
 
 /** Options for one call: `init.breakwater` for fetch. */
 export interface CallOptions {
@@ -75,13 +75,10 @@ export function resolveCallOptions(value: unknown): ResolvedCallOptions {
   if (o.coalesce !== undefined && o.coalesce !== false) {
     throw new TypeError(`breakwater.coalesce must be false, got ${show(o.coalesce)}`)
   }
-  if (o.key !== undefined && (typeof o.key !== 'string' || o.key.length === 0)) {
+  if (o.key !== undefined && !isNonEmptyString(o.key)) {
     throw new TypeError(`breakwater.key must be a non-empty string, got ${show(o.key)}`)
   }
-  if (
-    o.idempotencyKey !== undefined &&
-    (typeof o.idempotencyKey !== 'string' || o.idempotencyKey.length === 0)
-  ) {
+  if (o.idempotencyKey !== undefined && !isNonEmptyString(o.idempotencyKey)) {
     throw new TypeError(
       `breakwater.idempotencyKey must be a non-empty string, got ${show(o.idempotencyKey)}`,
     )

@@ -10,6 +10,22 @@ export interface StageContext {
   readonly clock: Clock
 }
 
+/**
+ * Counts and reports a call whose shared `part` fell back to the in-process one because Redis
+ * failed it.
+ */
+export function reportFallback(
+  ctx: StageContext,
+  call: Call,
+  part: 'lease' | 'record' | 'bucket',
+  error: unknown,
+): void {
+  ctx.counters.redisFallbacks++
+  if (ctx.events.wants('redisFallback')) {
+    ctx.events.emit({ type: 'redisFallback', ...eventBase(call), part, error })
+  }
+}
+
 /** The fields every event about a call carries; none of them can hold a credential. */
 export function eventBase(call: Call): { key: string; method: string; target: string } {
   return { key: call.key, method: call.method, target: call.target }

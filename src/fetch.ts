@@ -91,13 +91,11 @@ async function toCall(
   const body = await bodyOf(init, request, method, headers)
   const eventStream = headers.get('accept')?.includes('text/event-stream') === true
   const noStore = headers.get('cache-control')?.includes('no-store') === true
-  // With `cache.streams`, an event stream the cache may store is also one flight may share.
-  const streams = options.cache !== false && options.cache.streams === true
   const cacheable =
     options.cache !== false &&
     per.cache &&
     options.cache.methods.has(method) &&
-    (!eventStream || streams) &&
+    (!eventStream || options.cache.streams === true) &&
     !noStore &&
     (options.cache.cacheable?.({
       method,
@@ -108,11 +106,12 @@ async function toCall(
       args: undefined,
     }) ??
       true)
+  // With `cache.streams`, an event stream the cache may store is also one flight may share.
   const coalescible =
     options.coalesce &&
     per.coalesce &&
     (safeMethods.has(method) || cacheable) &&
-    (!eventStream || (streams && cacheable))
+    (!eventStream || cacheable)
   const deadlineMs = per.deadline ?? (options.retry ? options.retry.deadline : undefined)
   const idempotencyHeader = options.idempotency ? options.idempotency.header : 'idempotency-key'
   const idempotencyKey = per.idempotencyKey ?? headers.get(idempotencyHeader) ?? undefined

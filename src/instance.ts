@@ -37,8 +37,9 @@ export interface Instance {
 }
 
 /**
- * Composes the stages once, outermost first: cache → coalesce → idempotency → breaker → retry →
- * rate limit → concurrency → timeout → transport. A part turned off is absent, so a cache hit touches nothing below the cache.
+ * Composes the stages once, outermost first: cache → coalesce (→ Redis lease) → idempotency →
+ * breaker → retry → rate limit → concurrency → timeout → transport. A part turned off is absent,
+ * so a cache hit touches nothing below the cache.
  */
 export function createInstance(
   options: ResolvedOptions,

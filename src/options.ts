@@ -34,7 +34,7 @@ import {
   resolveRetry,
   retryDefaults,
 } from './retry-options.js'
-import { boolean, func, object, show, timerMs } from './validate.js'
+import { boolean, func, isNonEmptyString, object, show, timerMs } from './validate.js'
 
 /** What a breaker scope function, a `retryOn` hook and events may know of a call. */
 export interface CallInfo {
@@ -95,8 +95,6 @@ export const defaults = {
   breaker: breakerDefaults,
 } as const
 
-const isString = (v: unknown) => typeof v === 'string' && v.length > 0
-
 /** The option names `resolveOptions` knows; front doors add their own. */
 export const optionNames = [
   'namespace',
@@ -120,7 +118,7 @@ export function resolveOptions(
 ): ResolvedOptions {
   const o = object<BreakwaterOptions>('options', value ?? {}, [...optionNames, ...extraNames])
   const namespace = o.namespace ?? defaults.namespace
-  if (!isString(namespace))
+  if (!isNonEmptyString(namespace))
     throw new TypeError(`namespace must be a non-empty string, got ${show(namespace)}`)
   const clock = o.clock ?? systemClock
   if (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function') {

@@ -1,6 +1,16 @@
 import type { CallInfo } from './options.js'
 import type { Outcome } from './pipeline.js'
-import { func, integer, list, number, object, oneOf, show, timerMs } from './validate.js'
+import {
+  func,
+  integer,
+  isNonEmptyString,
+  list,
+  number,
+  object,
+  oneOf,
+  show,
+  timerMs,
+} from './validate.js'
 
 /** What a cost function, a bucket key or a concurrency key may read of a call. */
 export interface CallDetails extends CallInfo {
@@ -215,7 +225,7 @@ export function resolveIdempotency(value: unknown): ResolvedIdempotency | false 
     'idempotency.methods',
     o.methods,
     ['POST', 'PATCH'],
-    (m) => typeof m === 'string' && m.length > 0,
+    isNonEmptyString,
     'method names',
   )
   return {

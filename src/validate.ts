@@ -52,6 +52,10 @@ export function timerMs(name: string, value: unknown, fallback: number): number 
   return ms
 }
 
+/** A string with something in it: a name, a method, a namespace. */
+export const isNonEmptyString = (value: unknown): value is string =>
+  typeof value === 'string' && value.length > 0
+
 /** An integer ≥ `min` (counts). */
 export function integer(name: string, value: unknown, fallback: number, min = 0): number {
   if (value === undefined) return fallback

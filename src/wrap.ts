@@ -4,7 +4,7 @@ import { type BreakwaterOptions, resolveOptions } from './options.js'
 import type { Call, ValueOutcome } from './pipeline.js'
 import type { Stats } from './stats.js'
 import { createFunctionTransport } from './transport/function-transport.js'
-import { func, show } from './validate.js'
+import { func, isNonEmptyString, show } from './validate.js'
 
 /** `wrap` options: every breakwater option, plus how calls are keyed and named. */
 export interface WrapOptions<A extends unknown[]> extends BreakwaterOptions {
@@ -54,7 +54,7 @@ export function wrap<A extends unknown[], R>(
     options.idempotencyKey,
   )
   const name = options.name ?? (fn.name || 'wrap')
-  if (typeof name !== 'string' || name.length === 0) {
+  if (!isNonEmptyString(name)) {
     throw new TypeError(`name must be a non-empty string, got ${show(name)}`)
   }
   const instance = createInstance(resolved, (context) =>
@@ -72,17 +72,15 @@ export function wrap<A extends unknown[], R>(
     if (typeof key !== 'string')
       throw new TypeError(`key(...) must return a string, got ${show(key)}`)
     // A call the cache may not take is not merged with another either: its answer is its own.
-    const cacheable =
-      cacheOn &&
-      (cacheableOf?.({
+    const allowed =
+      cacheableOf?.({
         method: 'CALL',
         url: '',
         origin: name,
         headers: undefined,
         body: undefined,
         args,
-      }) ??
-        true)
+      }) ?? true
     const call: Call = {
       kind: 'value',
       key: valueKey(name, key),
@@ -94,8 +92,8 @@ export function wrap<A extends unknown[], R>(
       body: undefined,
       args,
       signal: undefined,
-      cacheable,
-      coalescible: resolved.coalesce && (cacheable || cacheableOf === undefined),
+      cacheable: cacheOn && allowed,
+      coalescible: resolved.coalesce && allowed,
       retry: true,
       ttl: undefined,
       timeout: resolved.timeout,

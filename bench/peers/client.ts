@@ -13,6 +13,11 @@ export interface Client {
   close(): Promise<void>
 }
 
+/** The first path segment of a client's calls, so that the upstream counts each client apart. */
+export function segmentOf(client: Pick<Client, 'name'>): string {
+  return client.name.replaceAll(/[^a-z]+/g, '-')
+}
+
 /** A status ≥ 400, thrown as callers of fetch do so that their retry library sees a failure. */
 export class StatusError extends Error {
   override name = 'StatusError'
@@ -30,6 +35,13 @@ export async function getText(url: string, dispatcher: Dispatcher): Promise<stri
   const body = await res.text()
   if (res.status >= 400) throw new StatusError(res.status)
   return body
+}
+
+/** GETs `url` through `dispatcher`, reads the body whole; resolves with the status, whatever it is. */
+export async function getStatus(url: string, dispatcher: Dispatcher): Promise<number> {
+  const res = await undiciFetch(url, { dispatcher })
+  await res.arrayBuffer()
+  return res.status
 }
 
 /** A client that sends every call once, through an agent of its own: the floor of load. */

@@ -1,5 +1,4 @@
 import {
-  BrokenCircuitError,
   ConsecutiveBreaker,
   circuitBreaker,
   ExponentialBackoff,
@@ -10,7 +9,7 @@ import {
 } from 'cockatiel'
 import pRetry from 'p-retry'
 import { Agent, interceptors } from 'undici'
-import { createFetch, isCircuitOpenError } from '../../src/index.js'
+import { createFetch } from '../../src/index.js'
 import { breakwaterClient, type Client, getText } from './client.js'
 
 /** What every retrying subject of a scenario is given alike. */
@@ -145,9 +144,4 @@ export function undiciRetryClient(r: RetrySettings): Client {
     },
     close: () => agent.close(),
   }
-}
-
-/** An open breaker's refusal, told apart from an upstream failure in the figures. */
-export function isBreakerRefusal(error: unknown): boolean {
-  return error instanceof BrokenCircuitError || isCircuitOpenError(error)
 }

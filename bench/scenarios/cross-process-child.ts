@@ -5,9 +5,8 @@
  *
  * Arguments: redis URL ('' for memory alone), namespace, base URL, keys, callers per key.
  */
-import { once } from 'node:events'
-import { createInterface } from 'node:readline'
 import { createFetch } from '../../src/index.js'
+import { readyThenGo } from '../fleet.js'
 
 const [redis, namespace, base, keys, callers] = process.argv.slice(2)
 if (redis === undefined || namespace === undefined || base === undefined) {
@@ -21,10 +20,7 @@ const fetch = createFetch({
   cache: { ttl: 60_000 },
   retry: false,
 })
-const lines = createInterface({ input: process.stdin })
-process.stdout.write('ready\n')
-await once(lines, 'line')
-lines.close()
+await readyThenGo()
 
 const waits: number[] = []
 let failed = 0
@@ -41,5 +37,5 @@ await Promise.all(
     }
   }),
 )
-process.stdout.write(`${JSON.stringify({ failed, waits, stats: fetch.stats() })}\n`)
+process.stdout.write(`${JSON.stringify({ failed, waits })}\n`)
 await fetch.close()

@@ -1,7 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process'
-import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { createClient } from '@redis/client'
+import { runFleet } from '../fleet.js'
 import { percentile } from '../peers/latency.js'
 import { type Check, type CountedRow, countedResult, type Scenario } from '../scenario.js'
 import { type BenchUpstream, startUpstream } from '../upstream.js'
@@ -17,7 +16,6 @@ const child = fileURLToPath(new URL('./cross-process-child.ts', import.meta.url)
 interface ChildResult {
   readonly failed: number
   readonly waits: number[]
-  readonly stats: { readonly upstreamCalls: number }
 }
 
 /** How one subject is run in each process: on the shared Redis, or in memory alone. */
@@ -135,7 +133,7 @@ export const crossProcess: Scenario = {
 }
 
 /** Runs one round: the processes start, then all ask at once; resolves with what each saw. */
-async function fleet(
+function fleet(
   redisUrl: string,
   namespace: string,
   upstream: BenchUpstream,
@@ -148,62 +146,7 @@ async function fleet(
     String(keys),
     String(callersPerKey),
   ]
-  const children = Array.from({ length: processes }, () =>
-    spawn(process.execPath, ['--import', 'tsx', child, ...args], {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    }),
-  )
-  try {
-    const outputs = children.map(linesOf)
-    await Promise.all(outputs.map((lines) => lines.next()))
-    for (const c of children) c.stdin?.end('go\n')
-    const results = await Promise.all(outputs.map((lines) => lines.next()))
-    return results.map((line) => JSON.parse(line) as ChildResult)
-  } finally {
-    await Promise.all(children.map(ended))
-  }
-}
-
-/** Reads a child's stdout line by line: `next()` resolves with the next line. */
-function linesOf(c: ChildProcess): { next(): Promise<string> } {
-  const lines: string[] = []
-  let buffered = ''
-  let waiting: ((line: string) => void) | undefined
-  let failure: Error | undefined
-  let fail = (_: Error) => {}
-  c.stdout?.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString('utf8')
-    const parts = buffered.split('\n')
-    buffered = parts.pop() ?? ''
-    lines.push(...parts)
-    if (waiting !== undefined && lines.length > 0) {
-      const resolve = waiting
-      waiting = undefined
-      resolve(lines.shift() as string)
-    }
-  })
-  c.once('exit', (code) => {
-    failure = new Error(`cross-process child exited with ${code} before it answered`)
-    fail(failure)
-  })
-  return {
-    next: () =>
-      new Promise((resolve, reject) => {
-        if (lines.length > 0) return resolve(lines.shift() as string)
-        if (failure !== undefined) return reject(failure)
-        waiting = resolve
-        fail = reject
-      }),
-  }
-}
-
-/** Waits for a child to exit on its own for a while, then kills it. */
-async function ended(c: ChildProcess): Promise<void> {
-  if (c.exitCode !== null || c.signalCode !== null) return
-  const exited = once(c, 'exit')
-  const timer = setTimeout(() => c.kill('SIGKILL'), 5_000)
-  await exited
-  clearTimeout(timer)
+  return runFleet<ChildResult>('cross-process', child, args, processes)
 }
 
 /** Deletes what the scenario left under its namespace (cache entries live for a minute). */

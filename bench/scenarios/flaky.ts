@@ -1,4 +1,4 @@
-import { type Client, plainClient } from '../peers/client.js'
+import { type Client, plainClient, segmentOf } from '../peers/client.js'
 import { percentile } from '../peers/latency.js'
 import {
   breakwaterRetry,
@@ -50,7 +50,7 @@ export const flaky: Scenario = {
       for (const make of subjects) {
         const client = make()
         configs[client.name] = client.config
-        const segment = client.name.replaceAll(/[^a-z]+/g, '-')
+        const segment = segmentOf(client)
         let result: Drive
         try {
           // Unmeasured calls first, so that no subject pays for the JIT and the sockets alone.

@@ -5,7 +5,7 @@ import { LRUCache } from 'lru-cache'
 import { Agent, interceptors } from 'undici'
 import type { Bar } from '../../src/cli/charts.js'
 import { createFetch, wrap } from '../../src/index.js'
-import { breakwaterClient, type Client, getText, plainClient } from '../peers/client.js'
+import { breakwaterClient, type Client, getText, plainClient, segmentOf } from '../peers/client.js'
 import { KeyvLru } from '../peers/keyv-lru.js'
 import { percentile } from '../peers/latency.js'
 import { startProgress } from '../progress.js'
@@ -114,7 +114,7 @@ export const herd: Scenario = {
     const clients = subjects.map((make) => make())
     const targets = clients.map((client) => {
       configs[client.name] = client.config
-      const segment = client.name.replaceAll(/[^a-z]+/g, '-')
+      const segment = segmentOf(client)
       return { client, segment, url: `${upstream.url}/${segment}/v1/items/42` }
     })
     try {

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Bar, LineSeries } from '../../src/cli/charts.js'
-import { type Client, plainClient } from '../peers/client.js'
+import { type Client, plainClient, segmentOf } from '../peers/client.js'
 import {
   type BreakerSettings,
   breakwaterRetry,
@@ -48,7 +48,7 @@ export const outage: Scenario = {
     const window = { from: runMs / 3, to: (2 * runMs) / 3 }
     const upstream = await startUpstream({ latencyMs: 10, jitterMs: 10, log: true, seed: 3 })
     const clients = subjects.map((make) => make())
-    const segments = clients.map((c) => c.name.replaceAll(/[^a-z]+/g, '-'))
+    const segments = clients.map(segmentOf)
     const prefix = (c: number) => `/${segments[c]}/v1/items/`
     const perSubject = Math.floor((runMs * rate) / 1_000)
     const progress = startProgress('outage', clients.length * perSubject)

@@ -3,8 +3,9 @@ import type { AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import Bottleneck from 'bottleneck'
 import PQueue from 'p-queue'
-import { Agent, fetch as undiciFetch } from 'undici'
+import { Agent } from 'undici'
 import { createFetch } from '../../src/index.js'
+import { getStatus } from '../peers/client.js'
 import {
   type Check,
   type CountedRow,
@@ -44,14 +45,6 @@ interface Run {
   readonly rejected: number
   readonly latenciesMs: readonly number[]
 }
-
-const plain =
-  (agent: Agent): Send =>
-  async (url) => {
-    const res = await undiciFetch(url, { dispatcher: agent })
-    await res.arrayBuffer()
-    return res.status
-  }
 
 /** Every limiter configured to the same quota, the way its documentation suggests. */
 const subjects: readonly Subject[] = [
@@ -103,9 +96,8 @@ const subjects: readonly Subject[] = [
 function bottleneck(options: Bottleneck.ConstructorOptions) {
   const agent = new Agent()
   const limiter = new Bottleneck(options)
-  const send = plain(agent)
   return {
-    send: (url: string) => limiter.schedule(() => send(url)),
+    send: (url: string) => limiter.schedule(() => getStatus(url, agent)),
     close: async () => {
       await limiter.disconnect()
       await agent.close()
@@ -116,9 +108,8 @@ function bottleneck(options: Bottleneck.ConstructorOptions) {
 function pQueue(strict: boolean) {
   const agent = new Agent()
   const queue = new PQueue({ intervalCap: burst, interval: 1_000, strict })
-  const send = plain(agent)
   return {
-    send: (url: string) => queue.add(() => send(url)) as Promise<number>,
+    send: (url: string) => queue.add(() => getStatus(url, agent)) as Promise<number>,
     close: () => agent.close(),
   }
 }

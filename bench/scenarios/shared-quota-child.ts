@@ -6,14 +6,14 @@
  *
  * Arguments: subject, redis URL, namespace, base URL, perSecond, capacity, callers, ms.
  */
-import { once } from 'node:events'
-import { createInterface } from 'node:readline'
 import { createClient } from '@redis/client'
 import Bottleneck from 'bottleneck'
 import Redis from 'ioredis'
 import { RateLimiterQueue, RateLimiterRedis } from 'rate-limiter-flexible'
-import { Agent, fetch as undiciFetch } from 'undici'
+import { Agent } from 'undici'
 import { createFetch } from '../../src/index.js'
+import { readyThenGo } from '../fleet.js'
+import { getStatus } from '../peers/client.js'
 
 const args = process.argv.slice(2)
 if (args.length !== 8) {
@@ -34,11 +34,7 @@ type Send = (url: string) => Promise<number>
 
 async function limiter(): Promise<{ send: Send; close(): Promise<void> }> {
   const agent = new Agent()
-  const plain: Send = async (url) => {
-    const res = await undiciFetch(url, { dispatcher: agent })
-    await res.arrayBuffer()
-    return res.status
-  }
+  const plain: Send = (url) => getStatus(url, agent)
   if (subject === 'breakwater') {
     const fetch = createFetch({
       redis: { url: redis, processes: 4 },
@@ -102,11 +98,7 @@ async function limiter(): Promise<{ send: Send; close(): Promise<void> }> {
 }
 
 const { send, close } = await limiter()
-const lines = createInterface({ input: process.stdin })
-process.stdout.write('ready\n')
-await once(lines, 'line')
-lines.close()
-const statuses: Record<number, number> = {}
+await readyThenGo()
 let failed = 0
 let n = 0
 const end = performance.now() + ms
@@ -114,13 +106,12 @@ await Promise.all(
   Array.from({ length: callers }, async () => {
     while (performance.now() < end) {
       try {
-        const status = await send(`${base}/${n++}`)
-        statuses[status] = (statuses[status] ?? 0) + 1
+        await send(`${base}/${n++}`)
       } catch {
         failed++
       }
     }
   }),
 )
-process.stdout.write(`${JSON.stringify({ statuses, failed })}\n`)
+process.stdout.write(`${JSON.stringify({ failed })}\n`)
 await close()

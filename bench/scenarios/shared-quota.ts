@@ -1,8 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process'
-import { once } from 'node:events'
-import { createInterface } from 'node:readline'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
+import { runFleet } from '../fleet.js'
 import { type Check, type CountedRow, countedResult, type Scenario } from '../scenario.js'
 import { startUpstream } from '../upstream.js'
 
@@ -45,7 +43,6 @@ const setups: readonly Setup[] = [
 ]
 
 interface ChildResult {
-  readonly statuses: Record<string, number>
   readonly failed: number
 }
 
@@ -72,8 +69,13 @@ export const sharedQuota: Scenario = {
       for (const setup of setups) {
         // The server's bucket refills between subjects: each starts from a full one.
         await sleep((burst / perSecond) * 1_000 + 300)
-        const args = [setup.slug, redisUrl, `${namespace}:${setup.slug}`]
-        const results = await fleet([...args, `${upstream.url}/${setup.slug}`, ms])
+        const results = await fleet(
+          setup.slug,
+          redisUrl,
+          `${namespace}:${setup.slug}`,
+          `${upstream.url}/${setup.slug}`,
+          ms,
+        )
         const answers = upstream.log.filter((a) => a.segment === setup.slug)
         const ok = answers.filter((a) => a.status === 200).length
         const limited = answers.filter((a) => a.status === 429).length
@@ -120,45 +122,13 @@ export const sharedQuota: Scenario = {
 }
 
 /** Runs the processes of one subject: started, let go together; resolves with what each saw. */
-async function fleet(args: readonly (string | number)[]): Promise<ChildResult[]> {
-  const rest = [perSecond, capacity, callers].map(String)
-  const [slug, redis, namespace, base, ms] = args.map(String) as [
-    string,
-    string,
-    string,
-    string,
-    string,
-  ]
-  const children = Array.from({ length: processes }, () =>
-    spawn(process.execPath, ['--import', 'tsx', child, slug, redis, namespace, base, ...rest, ms], {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    }),
-  )
-  try {
-    const lines = children.map((c) =>
-      createInterface({ input: c.stdout as NonNullable<ChildProcess['stdout']> })[
-        Symbol.asyncIterator
-      ](),
-    )
-    const next = async (it: AsyncIterator<string>) => {
-      const { value, done } = await it.next()
-      if (done) throw new Error('a shared-quota child exited before it answered')
-      return value
-    }
-    await Promise.all(lines.map(next))
-    for (const c of children) c.stdin?.end('go\n')
-    const results = await Promise.all(lines.map(next))
-    return results.map((line) => JSON.parse(line) as ChildResult)
-  } finally {
-    await Promise.all(children.map(ended))
-  }
-}
-
-/** Waits for a child to exit on its own for a while, then kills it. */
-async function ended(c: ChildProcess): Promise<void> {
-  if (c.exitCode !== null || c.signalCode !== null) return
-  const exited = once(c, 'exit')
-  const timer = setTimeout(() => c.kill('SIGKILL'), 5_000)
-  await exited
-  clearTimeout(timer)
+function fleet(
+  slug: string,
+  redisUrl: string,
+  namespace: string,
+  base: string,
+  ms: number,
+): Promise<ChildResult[]> {
+  const args = [slug, redisUrl, namespace, base, ...[perSecond, capacity, callers, ms].map(String)]
+  return runFleet<ChildResult>('shared-quota', child, args, processes)
 }

@@ -1,7 +1,6 @@
 import type { BreakwaterOptions } from '../options.js'
-import type { CallDetails } from '../quota-options.js'
 import type { RetryContext } from '../retry-options.js'
-import { paramsOf } from './params.js'
+import { integer } from '../validate.js'
 import {
   assemble,
   limit,
@@ -9,7 +8,6 @@ import {
   presetArgs,
   serverErrors,
   type TokenBudget,
-  tokens,
 } from './preset.js'
 import { estimateInputTokens, requestedOutputTokens } from './tokens.js'
 import { usageOf } from './usage.js'
@@ -64,14 +62,13 @@ export function anthropic(options?: AnthropicPresetOptions): BreakwaterOptions {
   const rpm = limit(name, 'rpm', o.rpm)
   const inputTpm = limit(name, 'inputTpm', o.inputTpm)
   const outputTpm = limit(name, 'outputTpm', o.outputTpm)
-  const outputEstimate = tokens(name, 'outputEstimate', o.outputEstimate) ?? 4_096
-  const params = (call: CallDetails) => paramsOf(call) ?? {}
+  const outputEstimate = integer(`${name}.outputEstimate`, o.outputEstimate, 4_096, 1)
   const budgets: TokenBudget[] = []
   if (inputTpm !== undefined) {
     budgets.push({
       name: 'inputTokens',
       perMinute: inputTpm,
-      estimate: (call) => estimateInputTokens(params(call)),
+      estimate: estimateInputTokens,
       actual: (outcome) => usageOf(outcome)?.input,
       serverLimit: 'input-tokens',
     })
@@ -81,7 +78,7 @@ export function anthropic(options?: AnthropicPresetOptions): BreakwaterOptions {
       name: 'outputTokens',
       perMinute: outputTpm,
       // Output is only known at the end: the most the call may write is held until then.
-      estimate: (call) => requestedOutputTokens(params(call)) ?? outputEstimate,
+      estimate: (params) => requestedOutputTokens(params) ?? outputEstimate,
       actual: (outcome) => usageOf(outcome)?.output,
       serverLimit: 'output-tokens',
     })

@@ -6,16 +6,12 @@
 
 import type { Outcome } from '../pipeline.js'
 import type { RetryContext } from '../retry-options.js'
+import { isStreamOutcome, jsonEventsOf, jsonOf } from './body.js'
 import { isRecord } from './params.js'
-import { jsonEvents } from './sse.js'
-import { isStreamOutcome } from './usage.js'
-
-const decoder = new TextDecoder()
 
 /** The error object of a refusal: the body's `error` field (all three providers nest it there). */
 export function errorOf(context: Pick<RetryContext, 'body' | 'error'>): Record<string, unknown> {
-  const body =
-    context.body === undefined ? bodyOfError(context.error) : parse(decoder.decode(context.body))
+  const body = context.body === undefined ? bodyOfError(context.error) : jsonOf(context.body)
   if (!isRecord(body)) return {}
   return isRecord(body.error) ? body.error : body
 }
@@ -45,11 +41,12 @@ function parse(text: string): unknown {
 export function isErrorAnswer(outcome: Outcome): boolean {
   if (outcome.kind === 'value') return isErrorValue(outcome.value)
   if (!(outcome.body instanceof Uint8Array)) return false
-  const text = decoder.decode(outcome.body)
   if (isStreamOutcome(outcome)) {
-    return jsonEvents(text).some(({ event, value }) => event === 'error' || isErrorValue(value))
+    return jsonEventsOf(outcome.body).some(
+      ({ event, value }) => event === 'error' || isErrorValue(value),
+    )
   }
-  return isErrorValue(parse(text))
+  return isErrorValue(jsonOf(outcome.body))
 }
 
 function isErrorValue(value: unknown): boolean {

@@ -1,8 +1,7 @@
 import type { BreakwaterOptions } from '../options.js'
-import type { CallDetails } from '../quota-options.js'
 import type { RetryContext } from '../retry-options.js'
 import { errorOf } from './error-body.js'
-import { isRecord, paramsOf } from './params.js'
+import { isRecord } from './params.js'
 import {
   assemble,
   limit,
@@ -100,7 +99,7 @@ export function gemini(options?: GeminiPresetOptions): BreakwaterOptions {
     budgets.push({
       name: 'inputTokens',
       perMinute: tpm,
-      estimate: (call: CallDetails) => estimateInputTokens(paramsOf(call) ?? {}),
+      estimate: estimateInputTokens,
       actual: (outcome) => usageOf(outcome)?.input,
       serverLimit: false,
     })

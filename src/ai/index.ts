@@ -3,10 +3,9 @@ export {
   type CachePolicy,
   isCacheableCall,
   isDeterministic,
-  temperatureOf,
 } from './deterministic.js'
 export { errorOf, isErrorAnswer } from './error-body.js'
-export { type GeminiPresetOptions, gemini, protoDuration } from './gemini.js'
+export { type GeminiPresetOptions, gemini } from './gemini.js'
 export { type OpenAIPresetOptions, openai } from './openai.js'
 export { type Params, paramsOf } from './params.js'
 export type { PresetOptions } from './preset.js'

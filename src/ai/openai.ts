@@ -1,8 +1,7 @@
 import type { BreakwaterOptions } from '../options.js'
-import type { CallDetails } from '../quota-options.js'
 import type { RetryContext } from '../retry-options.js'
+import { integer } from '../validate.js'
 import { errorOf } from './error-body.js'
-import { paramsOf } from './params.js'
 import {
   assemble,
   limit,
@@ -10,7 +9,6 @@ import {
   presetArgs,
   serverErrors,
   type TokenBudget,
-  tokens,
 } from './preset.js'
 import { estimateInputTokens, requestedOutputTokens } from './tokens.js'
 import { usageOf } from './usage.js'
@@ -57,16 +55,14 @@ export function openai(options?: OpenAIPresetOptions): BreakwaterOptions {
   const o = presetArgs<OpenAIPresetOptions>(name, options, ['rpm', 'tpm', 'outputEstimate'])
   const rpm = limit(name, 'rpm', o.rpm)
   const tpm = limit(name, 'tpm', o.tpm)
-  const outputEstimate = tokens(name, 'outputEstimate', o.outputEstimate) ?? 4_096
+  const outputEstimate = integer(`${name}.outputEstimate`, o.outputEstimate, 4_096, 1)
   const budgets: TokenBudget[] = []
   if (tpm !== undefined) {
     budgets.push({
       name: 'tokens',
       perMinute: tpm,
-      estimate: (call: CallDetails) => {
-        const params = paramsOf(call) ?? {}
-        return estimateInputTokens(params) + (requestedOutputTokens(params) ?? outputEstimate)
-      },
+      estimate: (params) =>
+        estimateInputTokens(params) + (requestedOutputTokens(params) ?? outputEstimate),
       actual: (outcome) => {
         const usage = usageOf(outcome)
         if (usage?.input === undefined || usage.output === undefined) return undefined

@@ -3,33 +3,14 @@
  * an SDK through `createFetch`, or the first argument of a function given to `wrap`.
  */
 import type { CallDetails } from '../quota-options.js'
+import { jsonOf } from './body.js'
 
 export type Params = Readonly<Record<string, unknown>>
 
-// One call asks for its parameters several times (each bucket's cost, the cache's question):
-// the body is parsed once per attempt's bytes.
-const parsed = new WeakMap<Uint8Array, Params | undefined>()
-const decoder = new TextDecoder()
-
 /** The call's parameters as an object, or `undefined` when it has none (a GET, a non-JSON body). */
 export function paramsOf(call: CallDetails): Params | undefined {
-  if (call.body !== undefined) {
-    if (parsed.has(call.body)) return parsed.get(call.body)
-    const params = parseParams(call.body)
-    parsed.set(call.body, params)
-    return params
-  }
-  const first = call.args?.[0]
-  return isRecord(first) ? first : undefined
-}
-
-function parseParams(body: Uint8Array): Params | undefined {
-  try {
-    const value: unknown = JSON.parse(decoder.decode(body))
-    return isRecord(value) ? value : undefined
-  } catch {
-    return undefined
-  }
+  const value = call.body === undefined ? call.args?.[0] : jsonOf(call.body)
+  return isRecord(value) ? value : undefined
 }
 
 /**

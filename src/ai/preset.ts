@@ -7,10 +7,10 @@ import type { BreakwaterOptions } from '../options.js'
 import type { Outcome } from '../pipeline.js'
 import type { CallDetails, RateLimitBucketOptions, ServerLimit } from '../quota-options.js'
 import type { RetryContext, RetryOptions } from '../retry-options.js'
-import { checkKeys, show } from '../validate.js'
+import { boolean, checkKeys, show } from '../validate.js'
 import { type CachePolicy, isCacheableCall } from './deterministic.js'
 import { isErrorAnswer } from './error-body.js'
-import { paramsOf } from './params.js'
+import { type Params, paramsOf } from './params.js'
 
 /** What every preset takes besides its provider's limits. */
 export interface PresetOptions {
@@ -36,7 +36,7 @@ export interface PresetOptions {
   key?: RateLimitBucketOptions['key']
 }
 
-export const presetOptionNames = [
+const presetOptionNames = [
   'cache',
   'cacheNonDeterministic',
   'cacheStreams',
@@ -59,9 +59,7 @@ export function presetArgs<T extends PresetOptions>(
   checkKeys(preset, value, [...limits, ...presetOptionNames])
   const o = value as T
   for (const name of ['cacheNonDeterministic', 'cacheStreams'] as const) {
-    if (o[name] !== undefined && typeof o[name] !== 'boolean') {
-      throw new TypeError(`${preset}.${name} must be a boolean, got ${show(o[name])}`)
-    }
+    boolean(`${preset}.${name}`, o[name], false)
   }
   return o
 }
@@ -75,22 +73,13 @@ export function limit(preset: string, name: string, value: unknown): number | un
   return value
 }
 
-/** A count of tokens: an integer ≥ 1, or absent. */
-export function tokens(preset: string, name: string, value: unknown): number | undefined {
-  if (value === undefined) return undefined
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new RangeError(`${preset}.${name} must be an integer ≥ 1, got ${show(value)}`)
-  }
-  return value
-}
-
 /** One token budget of a provider, before it becomes a bucket. */
 export interface TokenBudget {
   readonly name: string
   /** Tokens per minute. */
   readonly perMinute: number
-  /** Estimated tokens of a call, before it is sent. */
-  readonly estimate: (call: CallDetails) => number
+  /** Estimated tokens of a call, from its parameters, before it is sent. */
+  readonly estimate: (params: Params) => number
   /** True tokens of a finished call, from its `usage`; `undefined` keeps the estimate. */
   readonly actual: (outcome: Outcome) => number | undefined
   readonly serverLimit: ServerLimit | false
@@ -143,7 +132,10 @@ export function assemble(
       // A token budget refills continuously up to a minute's worth (Anthropic documents a
       // token bucket); a smaller burst would refuse every call larger than a second's worth.
       capacity: b.perMinute,
-      cost: (call: CallDetails) => (paramsOf(call) === undefined ? 0 : b.estimate(call)),
+      cost: (call: CallDetails) => {
+        const params = paramsOf(call)
+        return params === undefined ? 0 : b.estimate(params)
+      },
       // A refused or failed call is not billed: its whole estimate comes back.
       actualCost: (outcome: Outcome) =>
         outcome.kind === 'http' && outcome.status >= 400 ? 0 : b.actual(outcome),

@@ -36,9 +36,15 @@ export function parseEvents(text: string): ServerEvent[] {
   return events
 }
 
+/** One event's name and its data parsed as JSON. */
+export interface JsonEvent {
+  readonly event: string
+  readonly value: unknown
+}
+
 /** The JSON payload of each event, skipping what is not JSON (OpenAI's closing `[DONE]`). */
-export function jsonEvents(text: string): { event: string; value: unknown }[] {
-  const found: { event: string; value: unknown }[] = []
+export function jsonEvents(text: string): JsonEvent[] {
+  const found: JsonEvent[] = []
   for (const { event, data } of parseEvents(text)) {
     try {
       found.push({ event, value: JSON.parse(data) })

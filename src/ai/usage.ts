@@ -11,8 +11,9 @@
  * Gemini chunk, the last one being the total.
  */
 import type { Outcome } from '../pipeline.js'
+import { isStreamOutcome, jsonEventsOf, jsonOf } from './body.js'
 import { count, isRecord } from './params.js'
-import { jsonEvents } from './sse.js'
+import { type JsonEvent, jsonEvents } from './sse.js'
 
 export interface Usage {
   /** Input tokens the provider counted against its input limit. */
@@ -47,17 +48,19 @@ export function readUsage(value: unknown): Usage | undefined {
 
 /** Usage over a whole event stream: for each side, the last event that reports it. */
 export function readStreamUsage(text: string): Usage | undefined {
+  return usageOfEvents(jsonEvents(text))
+}
+
+function usageOfEvents(events: readonly JsonEvent[]): Usage | undefined {
   let input: number | undefined
   let output: number | undefined
-  for (const { value } of jsonEvents(text)) {
+  for (const { value } of events) {
     const usage = readUsage(value)
     input = usage?.input ?? input
     output = usage?.output ?? output
   }
   return input === undefined && output === undefined ? undefined : { input, output }
 }
-
-const decoder = new TextDecoder()
 
 /**
  * Usage of a finished call: a complete HTTP answer (JSON, or a whole event stream), or a
@@ -66,20 +69,7 @@ const decoder = new TextDecoder()
 export function usageOf(outcome: Outcome): Usage | undefined {
   if (outcome.kind === 'value') return readUsage(outcome.value)
   if (!(outcome.body instanceof Uint8Array)) return undefined
-  const text = decoder.decode(outcome.body)
-  if (isStreamOutcome(outcome)) return readStreamUsage(text)
-  try {
-    return readUsage(JSON.parse(text))
-  } catch {
-    return undefined
-  }
-}
-
-/** The answer is an event stream, by its `content-type`. */
-export function isStreamOutcome(outcome: Outcome): boolean {
-  if (outcome.kind !== 'http') return false
-  for (const [name, value] of outcome.headers) {
-    if (name === 'content-type') return value.toLowerCase().startsWith('text/event-stream')
-  }
-  return false
+  return isStreamOutcome(outcome)
+    ? usageOfEvents(jsonEventsOf(outcome.body))
+    : readUsage(jsonOf(outcome.body))
 }

@@ -135,9 +135,8 @@ export function createCacheStage(
     return outcome
   }
 
-  /** The entry under the call's key; rejects when the store fails, reports a foreign value. */
-  const read = async (call: Call): Promise<CacheEntry | undefined> => {
-    const found: unknown = await store.get(call.key)
+  /** What the store returned under the call's key as an entry; a foreign value is reported. */
+  const entryOf = (call: Call, found: unknown): CacheEntry | undefined => {
     if (found === undefined) return undefined
     const entry = codec.decode(found)
     if (entry === undefined) {
@@ -148,7 +147,7 @@ export function createCacheStage(
 
   const entries: CacheEntries = {
     async fresh(call) {
-      const entry = await read(call)
+      const entry = entryOf(call, await store.get(call.key))
       if (entry === undefined || freshnessOf(entry.times, clock.now()) !== 'fresh') return undefined
       written.add(entry.outcome)
       return entry.outcome
@@ -198,12 +197,13 @@ export function createCacheStage(
 
   const stage: Stage = async (call, next) => {
     if (!call.cacheable) return next(call)
-    let entry: CacheEntry | undefined
+    let found: unknown
     try {
-      entry = await read(call)
+      found = await store.get(call.key)
     } catch (error) {
       failed(call, error)
     }
+    const entry = entryOf(call, found)
     if (entry !== undefined) {
       const state = freshnessOf(entry.times, clock.now())
       if (state === 'fresh') {

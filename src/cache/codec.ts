@@ -1,5 +1,5 @@
 import type { HttpOutcome, Outcome } from '../pipeline.js'
-import { type CacheEntry, isEntry, isOutcome } from './entry.js'
+import { type CacheEntry, isEntry, isOutcome, isTimes } from './entry.js'
 
 /** How entries are written to a store and read back; what does not read back is a miss. */
 export interface EntryCodec {
@@ -37,7 +37,8 @@ export function encodeOutcome(outcome: Outcome): unknown {
 export function decodeOutcome(value: unknown): Outcome | undefined {
   if (typeof value !== 'object' || value === null) return undefined
   const o = value as Record<string, unknown>
-  if (o.kind === 'value') return { kind: 'value', value: o.value }
+  if (o.kind === 'value')
+    return 'value' in o ? (value as Outcome) : { kind: 'value', value: undefined }
   if (!('body64' in o)) return isOutcome(value) ? value : undefined
   const { body64, ...rest } = o
   if (body64 !== null && typeof body64 !== 'string') return undefined
@@ -59,8 +60,8 @@ export const jsonCodec: EntryCodec = {
     if (typeof value !== 'object' || value === null) return undefined
     const { outcome, times } = value as { outcome?: unknown; times?: unknown }
     const decoded = decodeOutcome(outcome)
-    if (decoded === undefined) return undefined
-    const entry = { times, outcome: decoded }
-    return isEntry(entry) ? entry : undefined
+    if (decoded === undefined || !isTimes(times)) return undefined
+    // An outcome kept as it is (a value, bytes-free JSON): the value read is the entry itself.
+    return decoded === outcome ? (value as CacheEntry) : { times, outcome: decoded }
   },
 }

@@ -17,7 +17,8 @@ export function isEntry(value: unknown): value is CacheEntry {
   return isTimes(times) && isOutcome(outcome)
 }
 
-function isTimes(value: unknown): boolean {
+/** True when `value` has the shape of `EntryTimes`. */
+export function isTimes(value: unknown): value is EntryTimes {
   if (typeof value !== 'object' || value === null) return false
   const t = value as Record<keyof EntryTimes, unknown>
   return (

@@ -12,6 +12,7 @@ import { replayGrid } from '../replay/replay.js'
 import { type ReadTraceResult, readTrace, TraceError, type TraceFormat } from '../replay/trace.js'
 import { parseFlags, parseNumber, parseSizes, parseTtls, UsageError } from './args.js'
 import { formatReplay, type ReplayReport, writeReplay } from './replay-output.js'
+import { count } from './table.js'
 
 export const replayUsage = `usage: breakwater replay TRACE [--max-entries 100,1000,...] [--ttl 60s,5m,...] [--out DIR]
                         [--cost-per-call N] [--lenient] [--format jsonl|combined]
@@ -151,8 +152,7 @@ function progressLine(
   total: number,
   row: { maxEntries: number; ttlMs: number },
 ): void {
-  const size = row.maxEntries.toLocaleString('en-US')
   process.stderr.write(
-    `\r\x1b[Kreplaying ${done + 1}/${total}: ${size} entries, ttl ${formatDuration(row.ttlMs)}`,
+    `\r\x1b[Kreplaying ${done + 1}/${total}: ${count(row.maxEntries)} entries, ttl ${formatDuration(row.ttlMs)}`,
   )
 }

@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util'
 import { maxZipfKeys } from '../replay/random.js'
 import { synthRequests } from '../replay/synth.js'
 import { countFlag, parseFlags, parseNumber, UsageError } from './args.js'
+import { count } from './table.js'
 
 export const traceUsage = `usage: breakwater trace synth --requests N --keys K --zipf S [--rate R] [--seed N] [--out FILE]
 
@@ -14,7 +15,7 @@ Writes a synthetic trace as JSON Lines, one {"t", "method", "url", "bytes"} a li
 writes the same trace.
 
   --requests N  requests in the trace (10k and 1M read too)
-  --keys K      distinct keys, at most ${maxZipfKeys.toLocaleString('en-US')}
+  --keys K      distinct keys, at most ${count(maxZipfKeys)}
   --zipf S      Zipf exponent: 0 is uniform; 0.8 to 1.2 is typical of API traffic
   --rate R      mean requests per second (default 100)
   --seed N      seed of the generator (default 1)
@@ -56,7 +57,7 @@ export async function traceCommand(args: readonly string[]): Promise<number> {
   }
   const keys = countFlag('--keys', required('keys'))
   if (keys > maxZipfKeys) {
-    throw new UsageError(`--keys: at most ${maxZipfKeys.toLocaleString('en-US')}, got ${keys}`)
+    throw new UsageError(`--keys: at most ${count(maxZipfKeys)}, got ${keys}`)
   }
   const seed = Number(values.seed)
   if (values.seed.trim() === '' || !Number.isSafeInteger(seed)) {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { CacheEntries } from '../cache/cache-stage.js'
 import { sleep } from '../clock.js'
 import type { StageContext } from '../context.js'
-import { eventBase } from '../context.js'
+import { eventBase, reportFallback } from '../context.js'
 import type { Call, Next, Outcome, Stage } from '../pipeline.js'
 import type { RedisConnection } from '../redis/connection.js'
 import { RedisScript } from '../redis/scripts.js'
@@ -56,10 +56,7 @@ export function createLeaseStage(
     (await connection.command(['SET', key, token, 'NX', 'PX', String(leaseMs)], key)) === 'OK'
 
   const alone = (call: Call, next: Next, error: unknown): Promise<Outcome> => {
-    counters.redisFallbacks++
-    if (events.wants('redisFallback')) {
-      events.emit({ type: 'redisFallback', ...eventBase(call), part: 'lease', error })
-    }
+    reportFallback(ctx, call, 'lease', error)
     return next(call)
   }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { eventBase, type StageContext } from '../context.js'
+import { eventBase, reportFallback, type StageContext } from '../context.js'
 import { IdempotencyConflictError } from '../errors.js'
 import type { Call, Next, Outcome, Stage } from '../pipeline.js'
 import type { ResolvedIdempotency } from '../quota-options.js'
@@ -109,15 +109,10 @@ export function createIdempotencyStage(
 
   /** Tells what the store met on the way: a bad record, a fallback to the in-process store. */
   function report(call: Call, { badRecord, fallback }: ClaimNotes): void {
-    const { counters, events } = ctx
-    if (badRecord !== undefined && events.wants('recordError')) {
-      events.emit({ type: 'recordError', ...eventBase(call), error: badRecord })
+    if (badRecord !== undefined && ctx.events.wants('recordError')) {
+      ctx.events.emit({ type: 'recordError', ...eventBase(call), error: badRecord })
     }
-    if (fallback === undefined) return
-    counters.redisFallbacks++
-    if (events.wants('redisFallback')) {
-      events.emit({ type: 'redisFallback', ...eventBase(call), part: 'record', error: fallback })
-    }
+    if (fallback !== undefined) reportFallback(ctx, call, 'record', fallback)
   }
 
   function replayed(call: Call, outcome: RecordedOutcome): Outcome {

@@ -3,9 +3,7 @@ import type { StageContext } from '../context.js'
 import { TimeoutError } from '../errors.js'
 import type { Call, Next, Outcome, Stage } from '../pipeline.js'
 import type { ResolvedConcurrency } from '../quota-options.js'
-
-// setTimeout fires at once past this (about 24.8 days); a longer wait is no limit at all.
-const maxTimer = 2_147_483_647
+import { maxTimerMs } from '../validate.js'
 
 interface Keyed {
   readonly limit: LimitFunction
@@ -63,7 +61,8 @@ function admit(limit: LimitFunction, call: Call, next: Next, now: number): Promi
       reject(error)
     }
     const onAbort = () => leave(signal?.reason)
-    const timer = left <= maxTimer ? setTimeout(() => leave(slotTimeout(left)), left) : undefined
+    // A wait longer than a timer can hold is no limit at all.
+    const timer = left <= maxTimerMs ? setTimeout(() => leave(slotTimeout(left)), left) : undefined
     const stopWaiting = () => {
       waiting = false
       clearTimeout(timer)

@@ -1,9 +1,7 @@
 import type { StageContext } from '../context.js'
 import { TimeoutError } from '../errors.js'
 import { discard, type Outcome, type Stage } from '../pipeline.js'
-
-// setTimeout fires at once past this (about 24.8 days); a longer limit is no limit at all.
-const maxTimer = 2_147_483_647
+import { maxTimerMs } from '../validate.js'
 
 /**
  * The per-attempt time limit, innermost before the transport: `call.timeout` ms (0: none),
@@ -18,7 +16,8 @@ export function createTimeoutStage(ctx: StageContext): Stage {
   return (call, next) => {
     const remaining = call.deadline === undefined ? Infinity : call.deadline - ctx.clock.now()
     const limit = call.timeout > 0 ? Math.min(call.timeout, remaining) : remaining
-    if (!(limit <= maxTimer)) return next(call)
+    // setTimeout fires at once past maxTimerMs; a longer limit is no limit at all.
+    if (!(limit <= maxTimerMs)) return next(call)
     const what = limit < call.timeout || call.timeout === 0 ? 'attempt (call deadline)' : 'attempt'
     // Nothing is sent past the deadline: the retry stage sees a timeout and stops there.
     if (limit <= 0) return Promise.reject(new TimeoutError(0, what))

@@ -1,4 +1,4 @@
-import { eventBase, type StageContext } from '../context.js'
+import { eventBase, reportFallback, type StageContext } from '../context.js'
 import { RateLimitError } from '../errors.js'
 import { type Call, discard, type HttpOutcome, type Outcome, type Stage } from '../pipeline.js'
 import type { ResolvedBucket } from '../quota-options.js'
@@ -124,10 +124,7 @@ export function createRateLimitStage(
   }
 
   function fellBack(call: Call, error: unknown): void {
-    ctx.counters.redisFallbacks++
-    if (ctx.events.wants('redisFallback')) {
-      ctx.events.emit({ type: 'redisFallback', ...eventBase(call), part: 'bucket', error })
-    }
+    reportFallback(ctx, call, 'bucket', error)
   }
 
   function refuse(

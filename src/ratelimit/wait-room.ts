@@ -1,3 +1,5 @@
+import { nap } from '../clock.js'
+
 /**
  * Callers waiting for their granted start. Each wait ends on its timer, on the caller's abort
  * (rejecting with the signal's reason) or on `close()`; the timer and the listener are released
@@ -11,35 +13,18 @@ export interface WaitRoom {
 }
 
 export function createWaitRoom(): WaitRoom {
-  const waiting = new Set<(reason: unknown) => void>()
+  const wakers = new Set<() => void>()
   let closedWith: { reason: unknown } | undefined
 
   return {
-    wait(ms, signal) {
-      if (closedWith !== undefined) return Promise.reject(closedWith.reason)
-      if (signal?.aborted) return Promise.reject(signal.reason)
-      return new Promise<void>((resolve, reject) => {
-        const release = () => {
-          clearTimeout(timer)
-          signal?.removeEventListener('abort', onAbort)
-          waiting.delete(stop)
-        }
-        const stop = (reason: unknown) => {
-          release()
-          reject(reason)
-        }
-        const onAbort = () => stop(signal?.reason)
-        const timer = setTimeout(() => {
-          release()
-          resolve()
-        }, ms)
-        signal?.addEventListener('abort', onAbort, { once: true })
-        waiting.add(stop)
-      })
+    async wait(ms, signal) {
+      // `close` is the only waker here: a nap that ends woken ends closed.
+      if (closedWith === undefined && !(await nap(ms, wakers, signal))) return
+      throw closedWith?.reason
     },
     close(reason) {
       closedWith = { reason }
-      for (const stop of waiting) stop(reason)
+      for (const wake of [...wakers]) wake()
     },
   }
 }

@@ -17,7 +17,7 @@ import type { ResolvedRedis } from './redis-options.js'
  */
 const failureThreshold = 1
 /** ms Redis stays marked down before one operation probes it again. */
-const probeAfter = 1_000
+export const probeAfter = 1_000
 /** ms a TCP connect to Redis may take. */
 const connectTimeout = 1_000
 /** Bounds of the delay between reconnects, ms: doubling from the first to the last. */

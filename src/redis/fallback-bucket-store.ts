@@ -9,15 +9,9 @@ import type {
   Reservation,
 } from '../ratelimit/bucket-store.js'
 import { MemoryBucketStore } from '../ratelimit/memory-bucket-store.js'
-import type { RedisConnection } from './connection.js'
+import { probeAfter, type RedisConnection } from './connection.js'
 import { RedisBucketStore } from './redis-bucket-store.js'
 import type { ResolvedRedis } from './redis-options.js'
-
-/**
- * ms a caller refused by `onError: 'reject'` is told to wait: the connection probes a Redis
- * marked down once a second, so sooner would meet the same refusal.
- */
-const rejectRetryAfter = 1_000
 
 export interface FallbackBucketOptions {
   /** `'fallback'`: decide on the local share; `'reject'`: refuse while the shared store fails. */
@@ -61,10 +55,11 @@ export class FallbackBucketStore implements BucketStore {
       return await this.#shared.acquire(requests, maxWait)
     } catch (error) {
       if (this.#options.onError === 'reject') {
+        // The connection probes a Redis marked down no sooner: an earlier retry meets the same.
         const bucket = (requests[0] as BucketRequest).bucket.name
         return {
           granted: false,
-          retryAfter: rejectRetryAfter,
+          retryAfter: probeAfter,
           bucket,
           exceedsCapacity: false,
           degraded: { by: 'reject', error },

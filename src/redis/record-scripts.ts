@@ -13,9 +13,7 @@
 import { RedisScript } from './scripts.js'
 
 /** The head of every record; the version lets a later layout tell its records apart. */
-export const recordHead = 'bwrec1:'
-/** Length of the fingerprint field: a sha-256 in hex. */
-export const fingerprintLength = 64
+const recordHead = 'bwrec1:'
 
 // Positions (1-based, as Lua counts): state at 8, fingerprint 10..73, payload from 75.
 const luaIsRecord = `local function is_record(v)

@@ -67,7 +67,7 @@ export class RedisRecordStore implements RecordStore {
   async claim(recordKey: string, fingerprint: string, leaseMs: number): Promise<ClaimResult> {
     const key = this.#key(recordKey)
     const print = digest(fingerprint)
-    const lease = String(Math.max(1, Math.ceil(leaseMs)))
+    const lease = px(leaseMs)
     let badRecord: unknown
     for (let tries = 0; ; tries++) {
       const token = randomUUID()
@@ -97,7 +97,7 @@ export class RedisRecordStore implements RecordStore {
   }
 
   async renew(recordKey: string, token: string, leaseMs: number): Promise<boolean> {
-    const args = [token, String(Math.max(1, Math.ceil(leaseMs)))]
+    const args = [token, px(leaseMs)]
     return (await renewScript.run<number>(this.#connection, [this.#key(recordKey)], args)) === 1
   }
 
@@ -109,7 +109,7 @@ export class RedisRecordStore implements RecordStore {
   ): Promise<boolean> {
     // Throws (and records nothing) for a value JSON cannot carry, such as a BigInt.
     const text = JSON.stringify(encodeOutcome(outcome))
-    const args = [token, text, String(Math.max(1, Math.ceil(ttlMs)))]
+    const args = [token, text, px(ttlMs)]
     return (await completeScript.run<number>(this.#connection, [this.#key(recordKey)], args)) === 1
   }
 
@@ -162,6 +162,11 @@ export class RedisRecordStore implements RecordStore {
   #key(recordKey: string): string {
     return this.#connection.key('idem', recordKey)
   }
+}
+
+/** ms as `PX` takes them: a whole number, at least 1. */
+function px(ms: number): string {
+  return String(Math.max(1, Math.ceil(ms)))
 }
 
 /** The fingerprint as a fixed-width field: any string in, 64 hex characters out. */

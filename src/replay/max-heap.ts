@@ -17,11 +17,7 @@ export class MaxHeap {
     this.#versions = new Int32Array(capacity)
   }
 
-  get size(): number {
-    return this.#size
-  }
-
-  /** Priority of the top entry; meaningful only when `size > 0`. */
+  /** Priority of the top entry; meaningful only when the heap holds one. */
   get topPriority(): number {
     return this.#priorities[0] as number
   }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { anthropic, gemini, openai, protoDuration } from '../../src/ai/index.js'
+import { protoDuration } from '../../src/ai/gemini.js'
+import { anthropic, gemini, openai } from '../../src/ai/index.js'
 import { createFetch, type RetryContext, wrap } from '../../src/index.js'
 import type { RateLimitBucketOptions } from '../../src/quota-options.js'
 
