@@ -2,7 +2,17 @@
 import type Keyv from 'keyv'
 import type { Outcome } from './pipeline.js'
 import type { CallDetails } from './quota-options.js'
-import { boolean, func, integer, isNonEmptyString, list, number, object, show } from './validate.js'
+import {
+  boolean,
+  func,
+  integer,
+  isNonEmptyString,
+  list,
+  memoryCount,
+  object,
+  show,
+  timerMs,
+} from './validate.js'
 
 export interface CacheOptions {
   /** ms a stored outcome is fresh. @default 60_000 */
@@ -114,16 +124,16 @@ export function resolveCache(value: unknown, sharedStore: boolean): ResolvedCach
     throw new TypeError(`cache.store must be a Keyv instance, got ${show(o.store)}`)
   }
   return {
-    ttl: number('cache.ttl', o.ttl, d.ttl),
-    maxEntries: integer('cache.maxEntries', o.maxEntries, d.maxEntries, 1),
+    ttl: timerMs('cache.ttl', o.ttl, d.ttl),
+    maxEntries: memoryCount('cache.maxEntries', o.maxEntries, d.maxEntries),
     maxBodyBytes: integer('cache.maxBodyBytes', o.maxBodyBytes, d.maxBodyBytes, 0),
     maxTotalBytes: integer('cache.maxTotalBytes', o.maxTotalBytes, d.maxTotalBytes, 1),
-    staleWhileRevalidate: number(
+    staleWhileRevalidate: timerMs(
       'cache.staleWhileRevalidate',
       o.staleWhileRevalidate,
       d.staleWhileRevalidate,
     ),
-    staleIfError: number('cache.staleIfError', o.staleIfError, d.staleIfError),
+    staleIfError: timerMs('cache.staleIfError', o.staleIfError, d.staleIfError),
     methods: new Set(
       list<string>('cache.methods', o.methods, d.methods, isNonEmptyString, 'method names').map(
         (m) => m.toUpperCase(),

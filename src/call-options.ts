@@ -16,9 +16,12 @@ export interface CallOptions {
   timeout?: number
   /** ms for the whole call, overriding `retry.deadline`. */
   deadline?: number
-  /** This call's idempotency key (sent in `idempotency.header`, the same on every retry). */
+  /**
+   * This call's idempotency key (sent in `idempotency.header`, the same on every retry): 1 to
+   * 255 printable ASCII characters, no space at either end (see `checkIdempotencyKey`).
+   */
   idempotencyKey?: string
-  /** Tokens this call takes: from every bucket, or by bucket name. */
+  /** Tokens this call takes: from every bucket, or by bucket name (a bucket of the instance). */
   cost?: number | Readonly<Record<string, number>>
 }
 
@@ -58,8 +61,14 @@ const names = [
   'cost',
 ]
 
-/** Validates `init.breakwater`; the message names the option and the value. */
-export function resolveCallOptions(value: unknown): ResolvedCallOptions {
+/**
+ * Validates `init.breakwater`, a `cost` by name against the instance's rate-limit buckets; the
+ * message names the option and the value.
+ */
+export function resolveCallOptions(
+  value: unknown,
+  buckets: readonly { readonly name: string }[],
+): ResolvedCallOptions {
   if (value === undefined || value === null) return none
   if (typeof value !== 'object' || Array.isArray(value)) {
     throw new TypeError(`breakwater must be an object, got ${show(value)}`)
@@ -78,33 +87,73 @@ export function resolveCallOptions(value: unknown): ResolvedCallOptions {
   if (o.key !== undefined && !isNonEmptyString(o.key)) {
     throw new TypeError(`breakwater.key must be a non-empty string, got ${show(o.key)}`)
   }
-  if (o.idempotencyKey !== undefined && !isNonEmptyString(o.idempotencyKey)) {
-    throw new TypeError(
-      `breakwater.idempotencyKey must be a non-empty string, got ${show(o.idempotencyKey)}`,
-    )
-  }
   return {
     cache: o.cache ?? true,
-    ttl: o.ttl === undefined ? undefined : number('breakwater.ttl', o.ttl, 0),
+    ttl: o.ttl === undefined ? undefined : timerMs('breakwater.ttl', o.ttl, 0),
     key: o.key,
     retry: o.retry !== false,
     coalesce: o.coalesce !== false,
     timeout: o.timeout === undefined ? undefined : timerMs('breakwater.timeout', o.timeout, 0),
     deadline:
-      o.deadline === undefined ? undefined : number('breakwater.deadline', o.deadline, 0, 1),
-    idempotencyKey: o.idempotencyKey,
-    cost: costOf(o.cost),
+      o.deadline === undefined ? undefined : timerMs('breakwater.deadline', o.deadline, 0, 1),
+    idempotencyKey:
+      o.idempotencyKey === undefined
+        ? undefined
+        : checkIdempotencyKey('breakwater.idempotencyKey', o.idempotencyKey),
+    cost: costOf(o.cost, buckets),
   }
 }
 
-function costOf(value: unknown): ResolvedCallOptions['cost'] {
+/** Longest idempotency key, as Stripe allows: keys are stored, hashed and sent on every retry. */
+const maxIdempotencyKeyLength = 255
+
+// Printable ASCII, inner spaces allowed: what every server takes in a header value. `Headers`
+// trims spaces at the ends, so such a key would be sent unlike the one recorded.
+const idempotencyKeyForm = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/
+
+/**
+ * An idempotency key as a header can carry it: 1 to 255 printable ASCII characters, no space
+ * at either end. Checked at the call, so that a CR/LF is refused with the option's name rather
+ * than by `Headers` with none.
+ */
+export function checkIdempotencyKey(name: string, value: unknown): string {
+  if (!isNonEmptyString(value)) {
+    throw new TypeError(`${name} must be a non-empty string, got ${show(value)}`)
+  }
+  if (value.length > maxIdempotencyKeyLength) {
+    throw new TypeError(
+      `${name} must be at most ${maxIdempotencyKeyLength} characters, got ${value.length}`,
+    )
+  }
+  if (!idempotencyKeyForm.test(value)) {
+    throw new TypeError(
+      `${name} must be printable ASCII with no space at either end, got ${show(value)}`,
+    )
+  }
+  return value
+}
+
+function costOf(
+  value: unknown,
+  buckets: readonly { readonly name: string }[],
+): ResolvedCallOptions['cost'] {
   if (value === undefined) return undefined
-  if (typeof value === 'number') return number('breakwater.cost', value, 0)
+  if (typeof value === 'number') {
+    return number('breakwater.cost', value, 0, 0, Number.MAX_SAFE_INTEGER)
+  }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new TypeError(
       `breakwater.cost must be a number or { bucket: number }, got ${show(value)}`,
     )
   }
-  for (const [bucket, n] of Object.entries(value)) number(`breakwater.cost.${bucket}`, n, 0)
+  for (const [bucket, n] of Object.entries(value)) {
+    if (!buckets.some((b) => b.name === bucket)) {
+      const known = buckets.length === 0 ? 'none' : buckets.map((b) => show(b.name)).join(', ')
+      throw new RangeError(
+        `breakwater.cost.${bucket} names no rate-limit bucket of this instance; known: ${known}`,
+      )
+    }
+    number(`breakwater.cost.${bucket}`, n, 0, 0, Number.MAX_SAFE_INTEGER)
+  }
   return value as Readonly<Record<string, number>>
 }

@@ -5,6 +5,7 @@ export type BreakwaterErrorCode =
   | 'RATE_LIMITED'
   | 'IDEMPOTENCY_CONFLICT'
   | 'TIMEOUT'
+  | 'INVALID_RESPONSE'
 
 /**
  * The base of every error breakwater raises itself. Checks by `code` or the `isXError` guards
@@ -70,6 +71,37 @@ export class TimeoutError extends BreakwaterError {
   }
 }
 
+/**
+ * The upstream answered with a status no `Response` can hold (outside 200–599, e.g. `699`).
+ * undici's fetch resolves with it, but breakwater hands every answer out as a `Response`, so the
+ * call rejects instead and the body is released unread. Never stored and never retried by
+ * default; the breaker does not count it, since the upstream did answer.
+ */
+export class InvalidResponseError extends BreakwaterError {
+  override name = 'InvalidResponseError'
+  /** The status as the upstream sent it. */
+  readonly status: number
+  readonly statusText: string
+  /** The response's headers: lower-case names, in order. */
+  readonly headers: ReadonlyArray<readonly [name: string, value: string]>
+
+  /** @param target Origin and path of the call, never its query (it may hold a credential). */
+  constructor(
+    status: number,
+    statusText: string,
+    headers: ReadonlyArray<readonly [string, string]>,
+    target: string,
+  ) {
+    super(
+      'INVALID_RESPONSE',
+      `${target} answered with status ${status}, which no Response can hold`,
+    )
+    this.status = status
+    this.statusText = statusText
+    this.headers = headers
+  }
+}
+
 /** True for any error raised by breakwater, from this copy of the package or another. */
 export function isBreakwaterError(error: unknown): error is BreakwaterError {
   return typeof error === 'object' && error !== null && brand in error
@@ -83,3 +115,4 @@ export const isCircuitOpenError = guard<CircuitOpenError>('CIRCUIT_OPEN')
 export const isRateLimitError = guard<RateLimitError>('RATE_LIMITED')
 export const isIdempotencyConflictError = guard<IdempotencyConflictError>('IDEMPOTENCY_CONFLICT')
 export const isTimeoutError = guard<TimeoutError>('TIMEOUT')
+export const isInvalidResponseError = guard<InvalidResponseError>('INVALID_RESPONSE')

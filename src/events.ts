@@ -99,6 +99,18 @@ export type BreakwaterEvent =
       /** ms it was down. */
       readonly downFor: number
     }
+  | (EventBase & {
+      /**
+       * The call's partition of a bucket was new, and the bucket already holds spent budget in
+       * `maxKeys` partitions, none of which it forgets before it is full again: the call was
+       * refused (and is also reported as `rateLimited`).
+       */
+      readonly type: 'partitionsFull'
+      readonly bucket: string
+      readonly maxKeys: number
+      /** ms until the first partition is full again, making room. */
+      readonly retryAfter: number
+    })
 
 export type BreakwaterEventType = BreakwaterEvent['type']
 
@@ -122,6 +134,7 @@ export const channelNames: Readonly<Record<BreakwaterEventType, string>> = {
   redisFallback: 'breakwater:redis:fallback',
   redisDown: 'breakwater:redis:down',
   redisUp: 'breakwater:redis:up',
+  partitionsFull: 'breakwater:ratelimit:partitionsFull',
 }
 
 const channels = Object.fromEntries(

@@ -81,7 +81,7 @@ async function toCall(
   input: string | URL | Request,
   init: BreakwaterRequestInit | undefined,
 ): Promise<{ call: Call; retryable: boolean }> {
-  const per = resolveCallOptions(init?.breakwater)
+  const per = resolveCallOptions(init?.breakwater, options.rateLimit)
   const request = typeof input === 'string' || input instanceof URL ? undefined : input
   const url = new URL(request === undefined ? String(input) : request.url)
   const method = (init?.method ?? request?.method ?? 'GET').toUpperCase()

@@ -81,12 +81,17 @@ export function createInstance(
     entries = cache.entries
   }
   let inFlight = () => 0
+  let closeLease = async () => {}
   if (options.coalesce) {
     const coalesce = createCoalesceStage(context)
     above.push(coalesce.stage)
     inFlight = coalesce.inFlight
     // Below the in-process single flight: one lease attempt per key and process.
-    if (redis && entries) above.push(createLeaseStage(context, redis, entries))
+    if (redis && entries) {
+      const lease = createLeaseStage(context, redis, entries)
+      above.push(lease.stage)
+      closeLease = lease.close
+    }
   }
   let closeIdempotency = async () => {}
   if (options.idempotency) {
@@ -136,6 +141,8 @@ export function createInstance(
       if (closed) return
       closed = true
       await Promise.all([closeCache(), closeIdempotency(), closeRateLimit()])
+      // After the refreshes, which hold leases too; before the connection it releases them on.
+      await closeLease()
       if (ownsStore) await store?.clear()
       await redis?.close()
       await onClose()

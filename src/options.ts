@@ -56,7 +56,10 @@ export interface BreakwaterOptions {
   /** Concurrent identical calls share one upstream call. @default true */
   coalesce?: boolean
   retry?: RetryOptions | false
-  /** ms per attempt; 0 turns it off. @default 30_000 */
+  /**
+   * ms per attempt, to the body's last byte (an event stream's: to its headers); 0 turns it
+   * off. @default 30_000
+   */
   timeout?: number
   breaker?: BreakerOptions | false
   /** Token buckets every attempt takes from: one, or a list checked and debited together. */
@@ -117,7 +120,7 @@ export function resolveOptions(
   extraNames: readonly string[] = [],
 ): ResolvedOptions {
   const o = object<BreakwaterOptions>('options', value ?? {}, [...optionNames, ...extraNames])
-  const namespace = o.namespace ?? defaults.namespace
+  const namespace = o.namespace === undefined ? defaults.namespace : o.namespace
   if (!isNonEmptyString(namespace))
     throw new TypeError(`namespace must be a non-empty string, got ${show(namespace)}`)
   const clock = o.clock ?? systemClock

@@ -5,6 +5,8 @@ import {
   integer,
   isNonEmptyString,
   list,
+  maxTimerMs,
+  memoryCount,
   number,
   object,
   oneOf,
@@ -54,6 +56,14 @@ export interface RateLimitBucketOptions {
    * estimate is refunded or owed. Return `undefined` to keep the estimate.
    */
   actualCost?: (outcome: Outcome, call: CallDetails) => number | undefined
+  /**
+   * Most partitions (values of `key`) holding spent budget that one process keeps in memory,
+   * at most 10,000,000. A partition is forgotten only once it is full again; while all of them
+   * hold spent budget, a call with a new key is refused (`RateLimitError`, counted in
+   * `partitionRejects`) until the first is full again. Redis holds the shared buckets itself;
+   * this bounds their local share. @default 10_000
+   */
+  maxKeys?: number
 }
 
 export interface ConcurrencyOptions {
@@ -88,6 +98,7 @@ export interface ResolvedBucket {
   readonly maxWait: number
   readonly serverLimit: ServerLimit | undefined
   readonly actualCost: ((outcome: Outcome, call: CallDetails) => number | undefined) | undefined
+  readonly maxKeys: number
 }
 
 export interface ResolvedConcurrency {
@@ -121,6 +132,7 @@ function resolveBucket(name: string, value: unknown): ResolvedBucket {
     'maxWait',
     'serverLimit',
     'actualCost',
+    'maxKeys',
   ])
   if (typeof o.name !== 'string' || o.name.length === 0) {
     throw new TypeError(`${name}.name must be a non-empty string, got ${show(o.name)}`)
@@ -138,12 +150,26 @@ function resolveBucket(name: string, value: unknown): ResolvedBucket {
   const rate = rates[0] as (typeof rates)[number]
   const per = { refillPerSecond: 1, perSecond: 1, perMinute: 60, perHour: 3_600 }[rate]
   const refillPerSecond = number(`${name}.${rate}`, o[rate], 0, Number.MIN_VALUE) / per
+  // One token takes 1000 / refillPerSecond ms: past a timer's reach it is no rate (and at
+  // Infinity the bucket math turns to NaN and admits everything).
+  if (1_000 / refillPerSecond > maxTimerMs) {
+    throw new RangeError(
+      `${name}.${rate} must be at least ${(per * 1_000) / maxTimerMs} (one token every ${maxTimerMs} ms at most), got ${show(o[rate])}`,
+    )
+  }
   const capacity = number(
     `${name}.capacity`,
     o.capacity,
     Math.max(1, refillPerSecond),
     Number.MIN_VALUE,
   )
+  // The time to refill from empty is a duration the bucket keeps (and Redis sets as a TTL).
+  const refillMs = (capacity * 1_000) / refillPerSecond
+  if (refillMs > maxTimerMs) {
+    throw new RangeError(
+      `${name}.capacity must refill within ${maxTimerMs} ms at ${refillPerSecond} tokens/s (at most ${(maxTimerMs * refillPerSecond) / 1_000}), got ${show(o.capacity)}`,
+    )
+  }
   let cost: ResolvedBucket['cost'] = () => 1
   if (typeof o.cost === 'function') cost = o.cost
   else if (o.cost !== undefined) {
@@ -173,6 +199,7 @@ function resolveBucket(name: string, value: unknown): ResolvedBucket {
     maxWait: timerMs(`${name}.maxWait`, o.maxWait, 60_000),
     serverLimit,
     actualCost: func(`${name}.actualCost`, o.actualCost),
+    maxKeys: memoryCount(`${name}.maxKeys`, o.maxKeys, 10_000),
   }
 }
 
@@ -191,14 +218,17 @@ export function resolveRateLimit(value: unknown): readonly ResolvedBucket[] {
   return buckets
 }
 
+/** Most attempts in flight a limit may allow: past it, no socket pool would keep up anyway. */
+const maxConcurrency = 1_000_000
+
 /** Validates `concurrency`: a number, or `{ limit, key }`. */
 export function resolveConcurrency(value: unknown): ResolvedConcurrency | false {
   if (value === undefined || value === false) return false
   if (typeof value === 'number')
-    return { limit: integer('concurrency', value, 1, 1), key: undefined }
+    return { limit: integer('concurrency', value, 1, 1, maxConcurrency), key: undefined }
   const o = object<ConcurrencyOptions>('concurrency', value, ['limit', 'key'])
   return {
-    limit: integer('concurrency.limit', o.limit ?? Number.NaN, 1, 1),
+    limit: integer('concurrency.limit', o.limit ?? Number.NaN, 1, 1, maxConcurrency),
     key: func('concurrency.key', o.key),
   }
 }
@@ -214,7 +244,7 @@ export function resolveIdempotency(value: unknown): ResolvedIdempotency | false 
     'concurrent',
     'maxRecords',
   ])
-  const header = o.header ?? 'Idempotency-Key'
+  const header = o.header === undefined ? 'Idempotency-Key' : o.header
   if (typeof header !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(header)) {
     throw new TypeError(`idempotency.header must be a header name, got ${show(header)}`)
   }
@@ -232,8 +262,8 @@ export function resolveIdempotency(value: unknown): ResolvedIdempotency | false 
     methods: new Set(methods.map((m) => m.toUpperCase())),
     header: header.toLowerCase(),
     replay: o.replay ?? true,
-    ttl: number('idempotency.ttl', o.ttl, 86_400_000, 1),
+    ttl: timerMs('idempotency.ttl', o.ttl, 86_400_000, 1),
     concurrent: oneOf('idempotency.concurrent', o.concurrent, 'wait', ['wait', 'reject'] as const),
-    maxRecords: integer('idempotency.maxRecords', o.maxRecords, 10_000, 1),
+    maxRecords: memoryCount('idempotency.maxRecords', o.maxRecords, 10_000),
   }
 }

@@ -1,6 +1,16 @@
 /** The `retry` and `breaker` options: documented types, defaults, resolved forms, validation. */
 import type { CallInfo } from './options.js'
-import { boolean, func, integer, list, number, object, oneOf, timerMs } from './validate.js'
+import {
+  boolean,
+  func,
+  integer,
+  list,
+  maxServerWaitMs,
+  number,
+  object,
+  oneOf,
+  timerMs,
+} from './validate.js'
 
 /** What `retry.retryOn` is asked about one failed attempt. */
 export interface RetryContext extends CallInfo {
@@ -111,6 +121,14 @@ export const retryDefaults = {
 /** The defaults of `breaker`. */
 export const breakerDefaults = { failureThreshold: 5, halfOpenAfter: 10_000 } as const
 
+/**
+ * Most attempts of one call: past a hundred, a retry loop no longer rides out a blip, it hides
+ * an outage (the deadline is the way to keep trying for a while).
+ */
+const maxAttemptsLimit = 100
+/** Highest count and rate the breaker and the budget take: past it they never act. */
+const maxLimit = 1_000_000
+
 const isStatus = (v: unknown) => Number.isInteger(v) && (v as number) >= 100 && (v as number) <= 599
 
 /** Validates `retry`. */
@@ -140,12 +158,19 @@ export function resolveRetry(value: unknown): ResolvedRetry | false {
   if (o.budget !== false) {
     const b = object<RetryBudgetOptions>('retry.budget', o.budget ?? {}, ['ratio', 'minPerSecond'])
     budget = {
-      ratio: number('retry.budget.ratio', b.ratio, d.budget.ratio),
-      minPerSecond: number('retry.budget.minPerSecond', b.minPerSecond, d.budget.minPerSecond),
+      // A share of calls: above 1 the guard would let a storm through.
+      ratio: number('retry.budget.ratio', b.ratio, d.budget.ratio, 0, 1),
+      minPerSecond: number(
+        'retry.budget.minPerSecond',
+        b.minPerSecond,
+        d.budget.minPerSecond,
+        0,
+        maxLimit,
+      ),
     }
   }
   return {
-    maxAttempts: integer('retry.maxAttempts', o.maxAttempts, d.maxAttempts, 1),
+    maxAttempts: integer('retry.maxAttempts', o.maxAttempts, d.maxAttempts, 1, maxAttemptsLimit),
     baseDelay,
     maxDelay,
     backoff: oneOf<Backoff>('retry.backoff', o.backoff, d.backoff, [
@@ -163,8 +188,16 @@ export function resolveRetry(value: unknown): ResolvedRetry | false {
       list<number>('retry.statuses', o.statuses, d.statuses, isStatus, 'HTTP statuses (100-599)'),
     ),
     respectRetryAfter: boolean('retry.respectRetryAfter', o.respectRetryAfter, d.respectRetryAfter),
-    maxRetryAfter: timerMs('retry.maxRetryAfter', o.maxRetryAfter, d.maxRetryAfter),
-    deadline: o.deadline === undefined ? undefined : number('retry.deadline', o.deadline, 0, 1),
+    // Every wait a server asks is cut to maxServerWaitMs: a higher limit would accept a wait
+    // the cut then shortens, retrying before the server said.
+    maxRetryAfter: number(
+      'retry.maxRetryAfter',
+      o.maxRetryAfter,
+      d.maxRetryAfter,
+      0,
+      maxServerWaitMs,
+    ),
+    deadline: o.deadline === undefined ? undefined : timerMs('retry.deadline', o.deadline, 0, 1),
     budget,
     retryOn: func('retry.retryOn', o.retryOn),
     retryAfter: func('retry.retryAfter', o.retryAfter),
@@ -186,8 +219,9 @@ export function resolveBreaker(value: unknown): ResolvedBreaker | false {
       o.failureThreshold,
       d.failureThreshold,
       1,
+      maxLimit,
     ),
-    halfOpenAfter: number('breaker.halfOpenAfter', o.halfOpenAfter, d.halfOpenAfter),
+    halfOpenAfter: timerMs('breaker.halfOpenAfter', o.halfOpenAfter, d.halfOpenAfter),
     scope: func<ResolvedBreaker['scope']>('breaker.scope', o.scope) ?? ((call) => call.origin),
   }
 }

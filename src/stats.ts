@@ -41,6 +41,11 @@ export interface Stats {
    * Redis failed them. The cache counts its own failures in `cacheErrors`.
    */
   readonly redisFallbacks: number
+  /**
+   * Calls refused because their rate-limit partition was new and the bucket held spent budget
+   * in `maxKeys` partitions already (also counted in `rateLimitRejects`).
+   */
+  readonly partitionRejects: number
   /** (cacheHits + staleServed) / cache lookups; 0 before the first lookup. */
   readonly hitRatio: number
   /** Calls answered without an upstream call of their own: hits, stale, coalesced, replays. */
@@ -70,6 +75,7 @@ export class Counters implements Record<CounterName, number> {
   timeouts = 0
   redisErrors = 0
   redisFallbacks = 0
+  partitionRejects = 0
 
   snapshot(inFlight = 0): Stats {
     const served = this.cacheHits + this.staleServed
@@ -92,6 +98,7 @@ export class Counters implements Record<CounterName, number> {
       timeouts: this.timeouts,
       redisErrors: this.redisErrors,
       redisFallbacks: this.redisFallbacks,
+      partitionRejects: this.partitionRejects,
       hitRatio: lookups === 0 ? 0 : served / lookups,
       callsSaved: served + this.coalesced + this.idempotentReplays,
       inFlight,

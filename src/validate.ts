@@ -28,8 +28,14 @@ export function object<T extends object>(
   return value as T
 }
 
-/** A finite number ≥ `min` (ms, bytes, ratios). */
-export function number(name: string, value: unknown, fallback: number, min = 0): number {
+/** A finite number in [`min`, `max`] (ms, bytes, ratios, rates). */
+export function number(
+  name: string,
+  value: unknown,
+  fallback: number,
+  min = 0,
+  max = Number.MAX_VALUE,
+): number {
   if (value === undefined) return fallback
   if (typeof value !== 'number' || Number.isNaN(value)) {
     throw new TypeError(`${name} must be a number, got ${show(value)}`)
@@ -37,15 +43,26 @@ export function number(name: string, value: unknown, fallback: number, min = 0):
   if (!Number.isFinite(value) || value < min) {
     throw new RangeError(`${name} must be a finite number ≥ ${min}, got ${show(value)}`)
   }
+  if (value > max) throw new RangeError(`${name} must be at most ${max}, got ${show(value)}`)
   return value
 }
 
 /** Longest wait a Node timer can hold; a longer one fires at once. */
 export const maxTimerMs = 2_147_483_647
 
-/** A duration in ms that a timer will wait for: 0 ≤ value ≤ `maxTimerMs` (about 24.8 days). */
-export function timerMs(name: string, value: unknown, fallback: number): number {
-  const ms = number(name, value, fallback)
+/**
+ * Longest wait taken from a server (`Retry-After`, a rate-limit reset, a body's retry delay):
+ * one hour. A longer one is clamped to it, so that a server's nonsense (a year, a date far off)
+ * never parks a call or a bucket beyond what anyone would wait for.
+ */
+export const maxServerWaitMs = 3_600_000
+
+/**
+ * A duration in ms: `min` ≤ value ≤ `maxTimerMs` (about 24.8 days). Every duration is held to
+ * what a timer can wait for, and so to what Redis `PX` and lru-cache take as a TTL.
+ */
+export function timerMs(name: string, value: unknown, fallback: number, min = 0): number {
+  const ms = number(name, value, fallback, min)
   if (ms > maxTimerMs) {
     throw new RangeError(`${name} must be at most ${maxTimerMs} ms, got ${show(value)}`)
   }
@@ -56,8 +73,14 @@ export function timerMs(name: string, value: unknown, fallback: number): number 
 export const isNonEmptyString = (value: unknown): value is string =>
   typeof value === 'string' && value.length > 0
 
-/** An integer ≥ `min` (counts). */
-export function integer(name: string, value: unknown, fallback: number, min = 0): number {
+/** An integer in [`min`, `max`] (counts). */
+export function integer(
+  name: string,
+  value: unknown,
+  fallback: number,
+  min = 0,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   if (value === undefined) return fallback
   if (typeof value !== 'number' || Number.isNaN(value)) {
     throw new TypeError(`${name} must be an integer, got ${show(value)}`)
@@ -65,7 +88,20 @@ export function integer(name: string, value: unknown, fallback: number, min = 0)
   if (!Number.isInteger(value) || value < min) {
     throw new RangeError(`${name} must be an integer ≥ ${min}, got ${show(value)}`)
   }
+  if (value > max) throw new RangeError(`${name} must be at most ${max}, got ${show(value)}`)
   return value
+}
+
+/**
+ * Most entries a count that sizes memory may ask for (`cache.maxEntries`, `maxRecords`...):
+ * lru-cache preallocates its index for `max` up front, about 1 s and 200 MB at this size; at
+ * 1e9 the process dies of it.
+ */
+export const maxMemoryCount = 10_000_000
+
+/** A count that sizes memory: an integer in [1, `maxMemoryCount`]. */
+export function memoryCount(name: string, value: unknown, fallback: number): number {
+  return integer(name, value, fallback, 1, maxMemoryCount)
 }
 
 export function boolean(name: string, value: unknown, fallback: boolean): boolean {

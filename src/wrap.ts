@@ -1,3 +1,4 @@
+import { checkIdempotencyKey } from './call-options.js'
 import { createInstance } from './instance.js'
 import { canonicalJson, valueKey } from './key.js'
 import { type BreakwaterOptions, resolveOptions } from './options.js'
@@ -15,7 +16,10 @@ export interface WrapOptions<A extends unknown[]> extends BreakwaterOptions {
   key?: (...args: A) => string
   /** Names the function in keys, events and the default breaker scope. @default fn.name or 'wrap' */
   name?: string
-  /** The idempotency key of a call: its outcome is recorded and replayed to a repeat of the key. */
+  /**
+   * The idempotency key of a call: its outcome is recorded and replayed to a repeat of the key.
+   * 1 to 255 printable ASCII characters, no space at either end, or `undefined` for none.
+   */
   idempotencyKey?: (...args: A) => string | undefined
 }
 
@@ -53,7 +57,7 @@ export function wrap<A extends unknown[], R>(
     'idempotencyKey',
     options.idempotencyKey,
   )
-  const name = options.name ?? (fn.name || 'wrap')
+  const name = options.name === undefined ? fn.name || 'wrap' : options.name
   if (!isNonEmptyString(name)) {
     throw new TypeError(`name must be a non-empty string, got ${show(name)}`)
   }
@@ -81,6 +85,7 @@ export function wrap<A extends unknown[], R>(
         body: undefined,
         args,
       }) ?? true
+    const idempotencyKey = idempotencyKeyOf?.(...args)
     const call: Call = {
       kind: 'value',
       key: valueKey(name, key),
@@ -98,7 +103,10 @@ export function wrap<A extends unknown[], R>(
       ttl: undefined,
       timeout: resolved.timeout,
       deadline: deadlineMs === undefined ? undefined : resolved.clock.now() + deadlineMs,
-      idempotencyKey: idempotencyKeyOf?.(...args),
+      idempotencyKey:
+        idempotencyKey === undefined
+          ? undefined
+          : checkIdempotencyKey('idempotencyKey(...)', idempotencyKey),
       cost: undefined,
     }
     const outcome = (await instance.run(call)) as ValueOutcome

@@ -97,6 +97,35 @@ describe('createFetch coalescing', () => {
   })
 })
 
+describe('createFetch coalescing of answers that set a cookie', () => {
+  it('gives each of 4 identical callers its own upstream answer and cookie', async () => {
+    let joined = 0
+    let allJoined: () => void = () => {}
+    const joinedAll = new Promise<void>((resolve) => {
+      allJoined = resolve
+    })
+    up.handle(async (_req, res, _seen, index) => {
+      // The first answer waits until the three others have joined its flight.
+      if (index === 0) await joinedAll
+      reply(res, 200, `answer ${index}`, { 'set-cookie': `session=${index}; HttpOnly` })
+    })
+    const fetch = make({
+      onEvent: (event) => {
+        if (event.type === 'coalesced' && ++joined === 3) allJoined()
+      },
+    })
+    const responses = await Promise.all([1, 2, 3, 4].map(() => fetch(`${up.url}/login`)))
+    const cookies = responses.map((r) => r.headers.get('set-cookie'))
+    const bodies = await Promise.all(responses.map((r) => r.text()))
+    expect(up.requests).toHaveLength(4)
+    expect(new Set(cookies).size).toBe(4)
+    for (const [i, body] of bodies.entries()) {
+      expect(cookies[i]).toBe(`session=${body.slice('answer '.length)}; HttpOnly`)
+    }
+    expect(fetch.stats()).toMatchObject({ coalesced: 0, upstreamCalls: 4, cacheHits: 0 })
+  })
+})
+
 describe('createFetch breaker', () => {
   it('opens, fails fast, probes after halfOpenAfter and closes', async () => {
     up.handle((_req, res) => reply(res, 500, 'broken'))

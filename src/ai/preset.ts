@@ -28,7 +28,10 @@ export interface PresetOptions {
    * @default {} (4 attempts in all)
    */
   retry?: Omit<RetryOptions, 'statuses' | 'retryOn' | 'retryAfter'> | false
-  /** ms per attempt, until the response's headers. @default 600_000, as the SDKs */
+  /**
+   * ms per attempt, to the body's last byte (an event stream's: to its headers).
+   * @default 600_000, as the SDKs
+   */
   timeout?: number
   /** ms a call may wait for its budget before `RateLimitError`. @default 60_000 */
   maxWait?: number

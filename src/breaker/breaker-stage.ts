@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache'
 import type { StageContext } from '../context.js'
 import { eventBase } from '../context.js'
-import { CircuitOpenError, isRateLimitError } from '../errors.js'
+import { CircuitOpenError, isInvalidResponseError, isRateLimitError } from '../errors.js'
 import type { Call, Outcome, Stage } from '../pipeline.js'
 import type { ResolvedBreaker } from '../retry-options.js'
 import type { BreakerState } from './breaker-state.js'
@@ -22,10 +22,13 @@ function verdictOf(outcome: Outcome): Verdict {
 
 /**
  * The caller's own abort and a local rate-limit refusal say nothing about the upstream, so
- * they neither count towards opening nor close a half-open breaker.
+ * they neither count towards opening nor close a half-open breaker; nor does a status no
+ * `Response` can hold, an answer of an upstream that is up.
  */
 function verdictOfError(error: unknown, call: Call): Verdict {
-  if (call.signal?.aborted || isRateLimitError(error)) return 'inconclusive'
+  if (call.signal?.aborted || isRateLimitError(error) || isInvalidResponseError(error)) {
+    return 'inconclusive'
+  }
   return 'failure'
 }
 

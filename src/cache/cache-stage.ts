@@ -83,8 +83,9 @@ export function createCacheStage(
     if (written.has(outcome)) return false
     written.add(outcome)
     const now = clock.now()
-    const policy =
-      call.ttl === undefined ? basePolicy : { ...basePolicy, ttl: call.ttl, callTtl: true }
+    let policy = basePolicy
+    if (call.ttl !== undefined) policy = { ...policy, ttl: call.ttl, callTtl: true }
+    if (call.headers?.has('authorization') === true) policy = { ...policy, authorized: true }
     const times = planEntry(outcome, policy, now)
     if (times === undefined) return false
     if (cache.storable !== undefined && !cache.storable(outcome, call)) return false

@@ -1,4 +1,5 @@
 import type { Outcome } from '../pipeline.js'
+import { isReasonPhrase, isResponseStatus } from '../transport/status-line.js'
 import type { EntryTimes } from './freshness.js'
 
 /** What the cache stage keeps under a call's key. */
@@ -29,15 +30,21 @@ export function isTimes(value: unknown): value is EntryTimes {
   )
 }
 
-/** True when `value` has the shape of an `Outcome` whose body, if any, is complete bytes. */
+/**
+ * True when `value` has the shape of an `Outcome` whose body, if any, is complete bytes, and
+ * whose status line a `Response` can carry: a reason phrase such as `OK ✓`, stored before the
+ * transport cleaned them, would make every hit throw until the entry expired.
+ */
 export function isOutcome(value: unknown): value is Outcome {
   if (typeof value !== 'object' || value === null) return false
   const o = value as Record<string, unknown>
   if (o.kind === 'value') return 'value' in o
   return (
     o.kind === 'http' &&
-    Number.isInteger(o.status) &&
+    typeof o.status === 'number' &&
+    isResponseStatus(o.status) &&
     typeof o.statusText === 'string' &&
+    isReasonPhrase(o.statusText) &&
     typeof o.url === 'string' &&
     (o.body === null || o.body instanceof Uint8Array) &&
     isHeaderPairs(o.headers)

@@ -35,6 +35,8 @@ export interface StorePolicy {
   readonly maxBodyBytes: number
   /** A complete event stream may be stored (`cache.streams`). @default false */
   readonly streams?: boolean
+  /** The request carried `Authorization`. @default false */
+  readonly authorized?: boolean
 }
 
 /** When an entry was stored and until when it is good for what, as absolute clock ms. */
@@ -117,7 +119,8 @@ function deltaSeconds(arg: string | undefined): number {
 /**
  * The times of a new entry for `outcome`, or undefined when it must not be stored: not a
  * complete 2xx, a body over `maxBodyBytes`, a cookie, an event stream (unless `streams`), or (with
- * `respectCacheControl`) `no-store`, `no-cache`, or `private` in a shared store.
+ * `respectCacheControl`) `no-store`, `no-cache`, or, in a shared store, `private` or an answer
+ * to `Authorization` without `public`, `s-maxage` or `must-revalidate` (RFC 9111 §3.5).
  */
 export function planEntry(
   outcome: Outcome,
@@ -132,6 +135,8 @@ export function planEntry(
     if (policy.respectCacheControl) {
       const cc = parseCacheControl(cacheControlOf(outcome))
       if (cc.noStore || cc.noCache || (cc.private && policy.shared)) return undefined
+      const sharable = cc.public || cc.sMaxAge !== undefined || cc.mustRevalidate
+      if (policy.shared && policy.authorized === true && !sharable) return undefined
       const sMaxAge = policy.shared ? cc.sMaxAge : undefined
       const age = sMaxAge ?? cc.maxAge
       if (!policy.callTtl && age !== undefined) lifetime = age * 1000
@@ -158,12 +163,20 @@ function isStorableResponse(outcome: HttpOutcome, maxBodyBytes: number, streams:
   if (outcome.status < 200 || outcome.status > 299 || outcome.status === 206) return false
   if (!isComplete(outcome)) return false
   if (outcome.body instanceof Uint8Array && outcome.body.byteLength > maxBodyBytes) return false
+  if (setsCookie(outcome)) return false
   for (const [name, value] of outcome.headers) {
-    // A cookie belongs to one client; handing it to every caller would leak a session.
-    if (name === 'set-cookie') return false
     if (name === 'content-type' && !streams && isEventStream(value)) return false
   }
   return true
+}
+
+/**
+ * True when the answer sets a cookie. A cookie belongs to the one client whose request caused
+ * it: handed to other callers (stored, or shared by a flight) it would leak that session.
+ */
+export function setsCookie(outcome: Outcome): boolean {
+  if (outcome.kind !== 'http') return false
+  return outcome.headers.some(([name]) => name === 'set-cookie')
 }
 
 function mediaTypeOf(contentType: string): string {

@@ -5,12 +5,13 @@ import type { StageContext } from '../context.js'
 import { eventBase, reportFallback } from '../context.js'
 import type { Call, Next, Outcome, Stage } from '../pipeline.js'
 import type { RedisConnection } from '../redis/connection.js'
+import { isRedisUnavailable } from '../redis/redis-client.js'
 import { RedisScript } from '../redis/scripts.js'
+import { maxTimerMs } from '../validate.js'
+import { LeaseOrphans } from './lease-orphans.js'
 
-/** ms a lease outlives the attempt it covers: room to store the entry and release. */
-const leaseMargin = 1_000
-/** ms a lease covers when calls have no per-attempt timeout. */
-const untimedLease = 30_000
+/** Fewest ms a lease lasts unrenewed. */
+const minLeaseMs = 3_000
 /** ms a "done, nothing stored" mark stays: every waiter polls within it. */
 const doneMs = 1_000
 /** What a lease holds once its holder finished with nothing to share; tokens are UUIDs. */
@@ -30,56 +31,128 @@ const renew = new RedisScript(`if redis.call('GET', KEYS[1]) ~= ARGV[1] then ret
 return redis.call('PEXPIRE', KEYS[1], ARGV[2])`)
 
 /**
+ * ms a lease lasts unless renewed, for a connection whose operations get `redisTimeout` ms.
+ * It is what the waiters of a holder that died wait before one takes over, so it is short, and
+ * the holder renews it every third of it: the lease outlives two renewals that fail in a row,
+ * and a renewal is only sent once the one before it has had its whole timeout.
+ */
+export function leaseLength(redisTimeout: number): number {
+  // Whole ms: `PX` refuses a fraction, and `redis.timeout` may have one.
+  return Math.min(maxTimerMs, Math.max(minLeaseMs, Math.ceil(3 * redisTimeout)))
+}
+
+/** The lease stage, and how to end the leases it still holds. */
+export interface LeaseStage {
+  readonly stage: Stage
+  /** Stops every renewal and releases the leases still held, before the connection closes. */
+  close(): Promise<void>
+}
+
+/** A lease this process holds, renewed until it ends. */
+interface Held {
+  readonly key: string
+  readonly token: string
+  readonly renewal: NodeJS.Timeout
+}
+
+/**
  * Coalescing across processes, in Redis mode. Sits below the in-process single flight, so one
  * process makes at most one lease attempt per key, and applies to calls both cacheable and
  * coalescible (background refreshes included).
  *
  * The first process to `SET lease NX PX` holds the lease and goes upstream; it stores the entry,
- * then releases the lease with a token check (a late holder never ends another's lease). It
- * renews the lease while its call runs, so retries do not lose it. The others poll the lease
- * and the cache with backoff until the entry appears. When the lease ends with no entry (its
- * holder died, or was aborted), one waiter takes it over. When the holder got nothing it may
- * store (a 500, `no-store`), it leaves a short "done" mark and the waiters go upstream
- * themselves rather than wait. Waiters stop at their own signal and deadline.
+ * then releases the lease with a token check (a late holder never ends another's lease). The
+ * lease is short (`leaseLength`) and renewed while the call runs, so retries do not lose it and
+ * a holder that died holds nobody for long. The others poll the lease and the cache with backoff
+ * until the entry appears. When the lease ends with no entry (its holder died, or was aborted),
+ * one waiter takes it over. When the holder got nothing it may store (a 500, `no-store`, a
+ * `storable` hook that refused or threw), it leaves a short "done" mark and the waiters go
+ * upstream themselves rather than wait. Waiters stop at their own signal and deadline.
  *
  * When Redis fails, the call goes on alone: coalesced in process only, counted in
- * `redisFallbacks`, reported as a `redisFallback` event.
+ * `redisFallbacks`, reported as a `redisFallback` event. A lease command that failed on our side
+ * may still land later; such leases are deleted once Redis answers again (`LeaseOrphans`).
  */
 export function createLeaseStage(
   ctx: StageContext,
   connection: RedisConnection,
   entries: CacheEntries,
-): Stage {
+): LeaseStage {
   const { counters, events, clock } = ctx
+  const leaseMs = leaseLength(connection.timeout)
+  const drop = (key: string, token: string) => release.run(connection, [key], [token, '', ''])
+  const orphans = new LeaseOrphans(drop)
+  const holding = new Set<Held>()
+  let closed = false
 
-  const acquire = async (key: string, token: string, leaseMs: number): Promise<boolean> =>
-    (await connection.command(['SET', key, token, 'NX', 'PX', String(leaseMs)], key)) === 'OK'
+  const acquire = async (key: string, token: string): Promise<boolean> => {
+    let reply: unknown
+    try {
+      reply = await connection.command(['SET', key, token, 'NX', 'PX', String(leaseMs)], key)
+    } catch (error) {
+      if (isRedisUnavailable(error)) orphans.add(key, token)
+      throw error
+    }
+    orphans.answered()
+    return reply === 'OK'
+  }
 
   const alone = (call: Call, next: Next, error: unknown): Promise<Outcome> => {
     reportFallback(ctx, call, 'lease', error)
     return next(call)
   }
 
-  const hold = async (call: Call, next: Next, key: string, token: string, leaseMs: number) => {
+  const take = (key: string, token: string): Held => {
     const renewal = setInterval(() => {
-      // A renewal that fails leaves the lease to expire: a waiter then takes over.
-      renew.run(connection, [key], [token, String(leaseMs)]).catch(() => {})
+      renew.run<number>(connection, [key], [token, String(leaseMs)]).then(
+        (kept) => {
+          orphans.answered()
+          // Taken over after it ran out: renewing it any longer would change nothing.
+          if (kept !== 1) clearInterval(renewal)
+        },
+        // A renewal that fails leaves the lease to run out: a waiter then takes over.
+        () => {},
+      )
     }, leaseMs / 3)
-    const end = async (mark: string) => {
-      clearInterval(renewal)
-      await release.run(connection, [key], [token, mark, String(doneMs)]).catch(() => {})
-    }
-    let outcome: Outcome
+    // The call the lease covers keeps the process alive if anything should.
+    renewal.unref()
+    const lease: Held = { key, token, renewal }
+    holding.add(lease)
+    return lease
+  }
+
+  const end = async (lease: Held, mark: string): Promise<void> => {
+    // A lease that close() ended was released then, while the connection was still open.
+    if (!holding.delete(lease)) return
+    clearInterval(lease.renewal)
     try {
-      outcome = await next(call)
+      await release.run(connection, [lease.key], [lease.token, mark, String(doneMs)])
+      orphans.answered()
+    } catch (error) {
+      if (isRedisUnavailable(error)) orphans.add(lease.key, lease.token)
+    }
+  }
+
+  const hold = async (call: Call, next: Next, key: string, token: string): Promise<Outcome> => {
+    if (closed) {
+      // Acquired while the instance closed: nothing may renew it now, so it goes at once.
+      await drop(key, token).catch(() => {})
+      return next(call)
+    }
+    const lease = take(key, token)
+    // Until the outcome is stored, the waiters had better go upstream themselves.
+    let mark = done
+    try {
+      const outcome = await next(call)
+      if (await entries.save(call, outcome)) mark = ''
+      return outcome
     } catch (error) {
       // Aborted by its own callers, the call says nothing of the upstream: one waiter retries.
-      await end(call.signal?.aborted === true ? '' : done)
+      if (call.signal?.aborted === true) mark = ''
       throw error
+    } finally {
+      await end(lease, mark)
     }
-    const stored = await entries.save(call, outcome)
-    await end(stored ? '' : done)
-    return outcome
   }
 
   /**
@@ -89,13 +162,14 @@ export function createLeaseStage(
    */
   const look = async (call: Call, key: string): Promise<Outcome | 'done' | 'free' | 'held'> => {
     const holder = await connection.command<string | null>(['GET', key], key)
+    orphans.answered()
     const outcome = await entries.fresh(call)
     if (outcome !== undefined) return outcome
     if (holder === done) return 'done'
     return holder === null ? 'free' : 'held'
   }
 
-  const wait = async (call: Call, next: Next, key: string, token: string, leaseMs: number) => {
+  const wait = async (call: Call, next: Next, key: string, token: string) => {
     const started = clock.now()
     let delay = firstPoll
     for (;;) {
@@ -107,7 +181,7 @@ export function createLeaseStage(
       let takenOver = false
       try {
         seen = await look(call, key)
-        if (seen === 'free') takenOver = await acquire(key, token, leaseMs)
+        if (seen === 'free') takenOver = await acquire(key, token)
       } catch (error) {
         return alone(call, next, error)
       }
@@ -122,22 +196,35 @@ export function createLeaseStage(
       if (takenOver) {
         if (events.wants('leaseTakeover'))
           events.emit({ type: 'leaseTakeover', ...eventBase(call) })
-        return hold(call, next, key, token, leaseMs)
+        return hold(call, next, key, token)
       }
     }
   }
 
-  return async (call, next) => {
+  const stage: Stage = async (call, next) => {
     if (!call.cacheable || !call.coalescible) return next(call)
     const key = connection.key('lease', call.key)
     const token = randomUUID()
-    const leaseMs = (call.timeout > 0 ? call.timeout : untimedLease) + leaseMargin
     let held: boolean
     try {
-      held = await acquire(key, token, leaseMs)
+      held = await acquire(key, token)
     } catch (error) {
       return alone(call, next, error)
     }
-    return held ? hold(call, next, key, token, leaseMs) : wait(call, next, key, token, leaseMs)
+    return held ? hold(call, next, key, token) : wait(call, next, key, token)
+  }
+
+  return {
+    stage,
+    async close() {
+      closed = true
+      const ending = [...holding].map((lease) => {
+        clearInterval(lease.renewal)
+        // Deleted, not marked: the entry will not be stored now, and one waiter may go at once.
+        return drop(lease.key, lease.token)
+      })
+      holding.clear()
+      await Promise.allSettled([...ending, orphans.close()])
+    },
   }
 }

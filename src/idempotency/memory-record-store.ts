@@ -39,7 +39,32 @@ export class MemoryRecordStore implements RecordStore {
     }
     if (record.fingerprint !== fingerprint) return { status: 'conflict' }
     if (record.state === 'inFlight') return { status: 'inFlight' }
-    return { status: 'done', outcome: copyOf(record.outcome) }
+    // lru-cache counts on a clock of its own, in fractions of a ms.
+    const ttlLeft = Math.max(0, Math.floor(this.#records.getRemainingTTL(recordKey)))
+    return { status: 'done', outcome: copyOf(record.outcome), ttlLeft }
+  }
+
+  /**
+   * Takes a free record in flight under a token issued elsewhere (a shared store's claim), so
+   * that this store answers its repeats and its token's `renew`, `complete` and `release`.
+   * False, and nothing changes, when the key is not free here.
+   */
+  hold(recordKey: string, fingerprint: string, token: string, leaseMs: number): boolean {
+    if (this.#records.has(recordKey) || !(leaseMs >= 1)) return false
+    this.#records.set(recordKey, { state: 'inFlight', fingerprint, token }, { ttl: leaseMs })
+    return true
+  }
+
+  /**
+   * Keeps, for `ttlMs`, an outcome recorded elsewhere (a shared store's answer) as a done record,
+   * when the key is free here. False when it is not, or nothing is left of the TTL.
+   */
+  keep(recordKey: string, fingerprint: string, outcome: RecordedOutcome, ttlMs: number): boolean {
+    // lru-cache reads a TTL of 0 as "never expires".
+    if (this.#records.has(recordKey) || !(ttlMs >= 1)) return false
+    const record = { state: 'done', fingerprint, outcome: copyOf(outcome) } as const
+    this.#records.set(recordKey, record, { ttl: ttlMs })
+    return true
   }
 
   async renew(recordKey: string, token: string, leaseMs: number): Promise<boolean> {

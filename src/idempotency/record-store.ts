@@ -22,8 +22,11 @@ export type ClaimAnswer =
   | { readonly status: 'claimed'; readonly token: string }
   /** Another caller holds the record with the same fingerprint and has not finished. */
   | { readonly status: 'inFlight' }
-  /** The same request finished before: here is its outcome, a copy of its own. */
-  | { readonly status: 'done'; readonly outcome: RecordedOutcome }
+  /**
+   * The same request finished before: here is its outcome, a copy of its own, and the ms the
+   * record is kept for yet.
+   */
+  | { readonly status: 'done'; readonly outcome: RecordedOutcome; readonly ttlLeft: number }
   /** The record belongs to a different request (another fingerprint), in flight or done. */
   | { readonly status: 'conflict' }
 

@@ -1,6 +1,7 @@
+import { isEventStream } from '../cache/freshness.js'
 import type { StageContext } from '../context.js'
 import { TimeoutError } from '../errors.js'
-import { discard, type Outcome, type Stage } from '../pipeline.js'
+import { discard, type HttpOutcome, headerOf, type Outcome, type Stage } from '../pipeline.js'
 import { maxTimerMs } from '../validate.js'
 
 /**
@@ -11,6 +12,12 @@ import { maxTimerMs } from '../validate.js'
  * not trust the attempt to honor it: it races the attempt against its own timer, so a wrapped
  * function that ignores signals still ends with a `TimeoutError` on time. The caller's abort
  * rejects with the caller's reason. The timer is cleared however the race ends.
+ *
+ * A body the transport buffers is read inside the attempt, so the limit runs to its last byte.
+ * A live body (not shared, or too large to buffer) is held to the same limit: it is handed on
+ * at once, and errors with the `TimeoutError` (or the caller's abort reason) if it has not
+ * ended by then, which also releases the connection of a body nobody reads. An event stream
+ * is exempt once its headers are in: it may rightly run for minutes.
  */
 export function createTimeoutStage(ctx: StageContext): Stage {
   return (call, next) => {
@@ -24,20 +31,25 @@ export function createTimeoutStage(ctx: StageContext): Stage {
     const callerSignal = call.signal
     if (callerSignal?.aborted) return Promise.reject(callerSignal.reason)
 
+    // The caller's abort is forwarded by hand: Node 20 keeps every `AbortSignal.any` result
+    // alive once made (about 3 KB a call, without bound).
     const controller = new AbortController()
-    const signal =
-      callerSignal === undefined
-        ? controller.signal
-        : AbortSignal.any([callerSignal, controller.signal])
+    const signal = controller.signal
 
     return new Promise<Outcome>((resolve, reject) => {
       let settled = false
+      // Set once a live body is handed on: the promise is resolved, the body still timed.
+      let cutBody: ((error: unknown) => void) | undefined
       const settle = () => {
         settled = true
         clearTimeout(timer)
-        callerSignal?.removeEventListener('abort', onCallerAbort)
       }
+      // The attempt is over, body included: the caller's abort has nothing left to end.
+      const release = () => callerSignal?.removeEventListener('abort', onCallerAbort)
       const onCallerAbort = () => {
+        controller.abort(callerSignal?.reason)
+        cutBody?.(callerSignal?.reason)
+        if (settled) return
         settle()
         reject(callerSignal?.reason)
       }
@@ -46,6 +58,8 @@ export function createTimeoutStage(ctx: StageContext): Stage {
         ctx.counters.timeouts++
         const error = new TimeoutError(limit, what)
         controller.abort(error)
+        cutBody?.(error)
+        release()
         reject(error)
       }, limit)
       callerSignal?.addEventListener('abort', onCallerAbort, { once: true })
@@ -55,6 +69,7 @@ export function createTimeoutStage(ctx: StageContext): Stage {
         attempt = next({ ...call, signal })
       } catch (error) {
         settle()
+        release()
         reject(error)
         return
       }
@@ -63,15 +78,92 @@ export function createTimeoutStage(ctx: StageContext): Stage {
         (outcome) => {
           // A late outcome was raced away: its live body must still be released.
           if (settled) return discard(outcome)
-          settle()
-          resolve(outcome)
+          const live = liveBody(outcome)
+          if (live === undefined) {
+            settle()
+            release()
+            resolve(outcome)
+            return
+          }
+          if (isEventStream(headerOf(live, 'content-type') ?? '')) {
+            // Exempt from the limit once its headers are in, but still the caller's to abort.
+            settle()
+            if (callerSignal === undefined) return resolve(live)
+            const guarded = guardBody(live.body, release)
+            cutBody = guarded.cut
+            resolve({ ...live, body: guarded.body })
+            return
+          }
+          const guarded = guardBody(live.body, () => {
+            settle()
+            release()
+          })
+          cutBody = guarded.cut
+          resolve({ ...live, body: guarded.body })
         },
         (error: unknown) => {
           if (settled) return
           settle()
+          release()
           reject(error)
         },
       )
     })
   }
+}
+
+type LiveOutcome = HttpOutcome & { readonly body: ReadableStream<Uint8Array> }
+
+/** The outcome when its body is live: it is read after the attempt has resolved. */
+function liveBody(outcome: Outcome): LiveOutcome | undefined {
+  if (outcome.kind !== 'http' || !(outcome.body instanceof ReadableStream)) return undefined
+  return outcome as LiveOutcome
+}
+
+/**
+ * `source` passed on chunk by chunk as it is read. `onEnd` runs once, when it ends, fails or
+ * is cancelled by its reader; `cut` errors it with `error` for its reader and cancels `source`.
+ */
+function guardBody(source: ReadableStream<Uint8Array>, onEnd: () => void) {
+  const reader = source.getReader()
+  let open = true
+  let controller: ReadableStreamDefaultController<Uint8Array> | undefined
+  const end = () => {
+    open = false
+    onEnd()
+  }
+  const body = new ReadableStream<Uint8Array>(
+    {
+      start(c) {
+        controller = c
+      },
+      async pull(c) {
+        try {
+          const chunk = await reader.read()
+          // Cut while the read was pending: the reader already has the error.
+          if (!open) return
+          if (!chunk.done) return c.enqueue(chunk.value)
+          end()
+          c.close()
+        } catch (error) {
+          if (!open) return
+          end()
+          c.error(error)
+        }
+      },
+      cancel(reason) {
+        if (open) end()
+        return reader.cancel(reason)
+      },
+    },
+    // No read-ahead: the body flows at its reader's pace, as it would unwrapped.
+    { highWaterMark: 0 },
+  )
+  const cut = (error: unknown) => {
+    if (!open) return
+    open = false
+    controller?.error(error)
+    reader.cancel(error).catch(() => {})
+  }
+  return { body, cut }
 }

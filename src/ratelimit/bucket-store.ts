@@ -8,6 +8,11 @@ import type { BucketLimits } from './token-bucket.js'
 /** A bucket as a store needs it: its name (part of the state's key) and its budget. */
 export interface BucketSpec extends BucketLimits {
   readonly name: string
+  /**
+   * Most partitions holding spent budget that a store in memory keeps of this bucket (Redis
+   * holds its own). @default the store's `maxKeys`
+   */
+  readonly maxKeys?: number
 }
 
 /** One bucket of a call: which bucket, which partition of it, and what the call costs there. */
@@ -50,6 +55,12 @@ export type Acquired = (
       readonly bucket: string
       /** The cost exceeds that bucket's capacity: no wait will ever admit the call. */
       readonly exceedsCapacity: boolean
+      /**
+       * Set when the call was refused for room alone: the bucket holds spent budget in this many
+       * partitions (its `maxKeys`), none of them the call's, and forgets none until it is full
+       * again; `retryAfter` is when the first of them will be.
+       */
+      readonly maxKeys?: number
     }
 ) & {
   /**
@@ -58,6 +69,26 @@ export type Acquired = (
    * reports it with the call.
    */
   readonly degraded?: { readonly by: 'fallback' | 'reject'; readonly error: unknown }
+  /**
+   * How spent each bucket of the call is after the decision (in the order of the call), for a
+   * store that stands in for this one to start from. Only Redis says.
+   */
+  readonly spent?: readonly Spent[]
+}
+
+/** How spent one partition is, in ms from now; 0 when it is full, or not paused. */
+export interface Spent {
+  /** Until the bucket is full again. */
+  readonly full: number
+  /** Until its pause (a server's 429) ends. */
+  readonly paused: number
+}
+
+/** One partition and how spent it is: what a store hands over at a switch to another. */
+export interface PartitionSpent extends Spent {
+  /** The bucket's name. */
+  readonly name: string
+  readonly key: string
 }
 
 /** A server's report on one bucket: how many tokens it has left. */
@@ -76,7 +107,10 @@ export interface BucketStore {
   refund(reservation: Reservation): Promise<void>
   /** Adds `delta` tokens (negative: a debt); never lifts a bucket above its capacity. */
   adjust(target: BucketTarget, delta: number): Promise<void>
-  /** Holds every call on these buckets back for `ms` (a server's 429 with Retry-After). */
+  /**
+   * Holds every call on these buckets back for `ms` (a server's 429 with Retry-After), clamped to
+   * `maxServerWaitMs`.
+   */
   pause(targets: readonly BucketTarget[], ms: number): Promise<void>
   /**
    * Lowers each bucket to the server's `remaining`, never raising it. `at` is the server time of

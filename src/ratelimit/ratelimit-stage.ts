@@ -5,7 +5,7 @@ import type { ResolvedBucket } from '../quota-options.js'
 import { classifyError, classifyOutcome, type Verdict } from '../retry/classify.js'
 import { retryAfterDelay } from '../retry/retry-after.js'
 import { captureStream } from '../transport/capture-stream.js'
-import { show } from '../validate.js'
+import { maxServerWaitMs, show } from '../validate.js'
 import type { Acquired, BucketRequest, BucketStore, Reservation } from './bucket-store.js'
 import { readServerQuotas, responseTime, type ServerQuotas } from './header-sync.js'
 import { MemoryBucketStore } from './memory-bucket-store.js'
@@ -40,8 +40,13 @@ interface CallBucket extends BucketRequest {
  * the call's deadline fails with `RateLimitError` (`rateLimited`), having cost nothing. A caller
  * that aborts while waiting, or a `close()`, gives its tokens back.
  *
- * After it: a 429 pauses every bucket of the call for its `Retry-After` (`paused`); rate-limit
- * headers lower the buckets that mirror the limits they name; `actualCost` settles the estimate.
+ * After it: a 429 pauses every bucket of the call for its `Retry-After` (`paused`), or for the
+ * reset of a limit the headers report empty, at most `maxServerWaitMs`; rate-limit headers
+ * lower the buckets that mirror the limits they name; `actualCost` settles the estimate.
+ *
+ * A bucket that holds spent budget in `maxKeys` partitions refuses a call with a new key
+ * (`partitionsFull`, `partitionRejects`): forgetting another partition would let its limit
+ * lapse, and holding more would grow memory without bound.
  *
  * A shared store that could not reach Redis says so (`degraded`): a decision its local share
  * made counts in `redisFallbacks` (`redisFallback`, part `'bucket'`); a refusal for that alone
@@ -137,18 +142,33 @@ export function createRateLimitStage(
     const bucket = byName.get(refused.bucket) as ResolvedBucket
     const retryAfter = Math.ceil(refused.retryAfter)
     const cost = requests.find((r) => r.bucket === bucket)?.cost
+    const { maxKeys } = refused
+    if (maxKeys !== undefined) {
+      ctx.counters.partitionRejects++
+      if (ctx.events.wants('partitionsFull')) {
+        ctx.events.emit({
+          type: 'partitionsFull',
+          ...eventBase(call),
+          bucket: bucket.name,
+          maxKeys,
+          retryAfter,
+        })
+      }
+    }
     const why =
       refused.degraded?.by === 'reject'
         ? "could not be checked: its shared state on Redis is unavailable (redis.onError: 'reject')"
-        : refused.exceedsCapacity
-          ? `can never admit this call: it costs ${cost}, above the bucket's capacity of ${bucket.capacity}`
-          : `could admit this call in ${retryAfter} ms, ${
-              byDeadline
-                ? `past the call's deadline (${Math.round(maxWait)} ms away)`
-                : bound.bucket.mode === 'reject'
-                  ? `and bucket "${bound.bucket.name}" does not wait (mode 'reject')`
-                  : `past the maxWait of bucket "${bound.bucket.name}" (${bound.wait} ms)`
-            }`
+        : maxKeys !== undefined
+          ? `holds spent budget in all of its ${maxKeys} partitions (maxKeys), and this call's key is not one of them: a partition is full again in ${retryAfter} ms`
+          : refused.exceedsCapacity
+            ? `can never admit this call: it costs ${cost}, above the bucket's capacity of ${bucket.capacity}`
+            : `could admit this call in ${retryAfter} ms, ${
+                byDeadline
+                  ? `past the call's deadline (${Math.round(maxWait)} ms away)`
+                  : bound.bucket.mode === 'reject'
+                    ? `and bucket "${bound.bucket.name}" does not wait (mode 'reject')`
+                    : `past the maxWait of bucket "${bound.bucket.name}" (${bound.wait} ms)`
+              }`
     ctx.counters.rateLimitRejects++
     if (ctx.events.wants('rateLimited')) {
       ctx.events.emit({ type: 'rateLimited', ...eventBase(call), bucket: bucket.name, retryAfter })
@@ -161,7 +181,10 @@ export function createRateLimitStage(
     if (!(limited || syncing)) return
     const now = ctx.clock.now()
     const quotas = readServerQuotas(verdict.header, now)
-    const pause = limited ? (retryAfterDelay(verdict.header, now) ?? emptyReset(quotas)) : undefined
+    const asked = limited ? (retryAfterDelay(verdict.header, now) ?? emptyReset(quotas)) : undefined
+    // The retry gives up on a wait above its maxRetryAfter; the bucket holds the others back for
+    // at most the cap, whatever the server said.
+    const pause = asked === undefined ? undefined : Math.min(asked, maxServerWaitMs)
     if (pause !== undefined && pause > 0) {
       await store.pause(requests, pause)
       if (ctx.events.wants('paused')) {

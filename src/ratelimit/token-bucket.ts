@@ -8,7 +8,11 @@
  * at `max(tat, now) + n·T − τ`. Storing the new TAT when that start is still in the future is a
  * reservation: the tokens are taken now, the call sleeps until its start, and every later
  * arrival queues behind it, in any process that shares the state.
+ *
+ * Every input the options accept keeps the numbers finite: T is at most `maxTimerMs` (so never
+ * Infinity, whose `0 · T` would be NaN) and so is τ; a debt and a pause are bounded here too.
  */
+import { maxServerWaitMs, maxTimerMs } from '../validate.js'
 
 /** The configured budget of one bucket. */
 export interface BucketLimits {
@@ -127,8 +131,9 @@ export function refund(state: BucketState, debit: number): BucketState {
 }
 
 /**
- * Adds `delta` tokens (negative: takes them, as far into debt as it goes). A refund never lifts
- * the balance above the capacity, nor above what the server last reported.
+ * Adds `delta` tokens (negative: takes them into debt). A refund never lifts the balance above
+ * the capacity, nor above what the server last reported. A debt is held to `maxTimerMs` past
+ * empty: an `actualCost` gone wrong must not lock the bucket for ever (nor reach Infinity).
  */
 export function adjust(
   state: BucketState,
@@ -136,16 +141,36 @@ export function adjust(
   limits: BucketLimits,
   now: number,
 ): BucketState {
-  const moved = delta * interval(limits)
-  const tat =
-    delta >= 0 ? Math.max(state.tat - moved, state.floor) : Math.max(state.tat, now) - moved
-  return withTat(state, tat)
+  const t = interval(limits)
+  const moved = delta * t
+  if (delta >= 0) return withTat(state, Math.max(state.tat - moved, state.floor))
+  const deepest = now + limits.capacity * t + maxTimerMs
+  return withTat(state, Math.max(state.tat, Math.min(Math.max(state.tat, now) - moved, deepest)))
 }
 
-/** Holds every call back until `until` (ms); a shorter pause never cuts a longer one. */
-export function pause(state: BucketState, until: number): BucketState {
-  const pausedUntil = Math.max(state.pausedUntil, until)
+/**
+ * Holds every call back for `ms` from `now`, as a server asked; a shorter pause never cuts a
+ * longer one. The wait is clamped to `maxServerWaitMs`: one answer (`Retry-After: 99999999`, a
+ * date in 9999) must not stop a bucket for years.
+ */
+export function pause(state: BucketState, ms: number, now: number): BucketState {
+  const pausedUntil = Math.max(state.pausedUntil, now + Math.min(ms, maxServerWaitMs))
   return { tat: state.tat, pausedUntil, syncedAt: state.syncedAt, floor: state.floor }
+}
+
+/**
+ * At least as spent as a bucket that is full again at `fullAt` and paused until `pausedUntil`
+ * (ms): what another store said of the same bucket, taken over at a switch between them. It only
+ * ever lowers the balance.
+ */
+export function spend(state: BucketState, fullAt: number, pausedUntil: number): BucketState {
+  if (fullAt <= state.tat && pausedUntil <= state.pausedUntil) return state
+  return {
+    tat: Math.max(state.tat, fullAt),
+    pausedUntil: Math.max(state.pausedUntil, pausedUntil),
+    syncedAt: state.syncedAt,
+    floor: state.floor,
+  }
 }
 
 /**
@@ -171,7 +196,12 @@ export function balance(state: BucketState, limits: BucketLimits, now: number): 
   return limits.capacity - Math.max(0, state.tat - now) / interval(limits)
 }
 
+/** When forgetting the state will lose nothing: the bucket is full and not paused from then on. */
+export function idleAt(state: BucketState): number {
+  return Math.max(state.tat, state.pausedUntil)
+}
+
 /** True when forgetting the state loses nothing: the bucket is full and not paused. */
 export function isIdle(state: BucketState, now: number): boolean {
-  return state.tat <= now && state.pausedUntil <= now
+  return idleAt(state) <= now
 }

@@ -11,27 +11,25 @@
  * Fractions matter (one token is 1000 / refillPerSecond ms), and Redis turns a Lua number
  * in a reply into an integer: numbers go out as strings, written with 17 significant digits so
  * that they read back exactly.
+ *
+ * A pause is held to `maxServerWaitMs` when it is set, and again when it is read: a key written
+ * before the cap (or by hand) with a pause of years is cut down to the cap and written back, so
+ * no such pause survives. A field that is not a finite number makes the value corrupt.
  */
+import { maxServerWaitMs, maxTimerMs } from '../validate.js'
 import { luaNowMs, RedisScript } from './scripts.js'
 
 const luaState = `${luaNowMs}
 local none = -math.huge
+local max_pause = ${maxServerWaitMs}
 local function fmt(x) return string.format('%.17g', x) end
 local function field(s)
   if s == 'n' then return none end
-  return tonumber(s)
-end
-local function read(key)
-  local v = redis.pcall('GET', key)
-  -- Absent: nothing to delete later either (see write).
-  if not v then return {t = none, p = none, s = none, f = none} end
-  if type(v) ~= 'string' then return {t = none, p = none, s = none, f = none, x = true} end
-  local head, t, p, s, f = string.match(v, '^(%S+) (%S+) (%S+) (%S+) (%S+)$')
-  t, p, s, f = field(t), field(p), field(s), field(f)
-  if head ~= 'bwb1' or not (t and p and s and f) then
-    return {t = none, p = none, s = none, f = none, x = true}
-  end
-  return {t = t, p = p, s = s, f = f, x = true}
+  if not s then return nil end
+  local x = tonumber(s)
+  -- NaN fails both comparisons.
+  if x and x > -math.huge and x < math.huge then return x end
+  return nil
 end
 local function put(x)
   if x == none then return 'n' end
@@ -46,13 +44,32 @@ local function write(key, st)
     redis.call('SET', key, value, 'PX', math.ceil(idle_at - now_ms))
   end
 end
+local function read(key)
+  local v = redis.pcall('GET', key)
+  -- Absent: nothing to delete later either (see write).
+  if not v then return {t = none, p = none, s = none, f = none} end
+  if type(v) ~= 'string' then return {t = none, p = none, s = none, f = none, x = true} end
+  local head, t, p, s, f = string.match(v, '^(%S+) (%S+) (%S+) (%S+) (%S+)$')
+  t, p, s, f = field(t), field(p), field(s), field(f)
+  if head ~= 'bwb1' or not (t and p and s and f) then
+    return {t = none, p = none, s = none, f = none, x = true}
+  end
+  local st = {t = t, p = p, s = s, f = f, x = true}
+  if p > now_ms + max_pause then
+    st.p = now_ms + max_pause
+    write(key, st)
+  end
+  return st
+end
 `
 
 /**
  * KEYS: the buckets of one call. ARGV: maxWait (ms, -1: none), then per bucket cost, capacity,
  * ms per token. Every bucket admits the call and is debited, or none is touched. Replies one
- * string, `1 <wait> <binding> <debit>...` or `0 <retryAfter ('inf': never)> <binding>
- * <exceedsCapacity>`: node-redis reads a bulk string faster than an array (a few µs a call).
+ * string, `1 <wait> <binding> <debit>... <spent>...` or `0 <retryAfter ('inf': never)>
+ * <binding> <exceedsCapacity> <spent>...`, each spent `<full> <paused>` (ms from now, the state
+ * after the decision; absent when the cost exceeds a capacity): node-redis reads a bulk string
+ * faster than an array (a few µs a call).
  */
 export const acquireScript = new RedisScript(`${luaState}
 local max_wait = tonumber(ARGV[1])
@@ -69,8 +86,15 @@ for i = 1, n do
   local own = math.max(st.p, math.max(st.t, now_ms) + (cost - capacity) * step)
   if own > start then start, binding = own, i end
 end
+local function spent(reply)
+  for i = 1, n do
+    local st = states[i]
+    reply[#reply + 1] = fmt(math.max(0, st.t - now_ms)) .. ' ' .. fmt(math.max(0, st.p - now_ms))
+  end
+  return table.concat(reply, ' ')
+end
 local wait = start - now_ms
-if max_wait >= 0 and wait > max_wait then return '0 ' .. fmt(wait) .. ' ' .. binding .. ' 0' end
+if max_wait >= 0 and wait > max_wait then return spent({'0', fmt(wait), binding, '0'}) end
 local reply = {'1', fmt(wait), binding}
 for i = 1, n do
   local st = states[i]
@@ -79,7 +103,7 @@ for i = 1, n do
   st.t = tat
   write(KEYS[i], st)
 end
-return table.concat(reply, ' ')`)
+return spent(reply)`)
 
 /** KEYS: buckets. ARGV: the debit of each. Gives a reservation back, never below the floor. */
 export const refundScript = new RedisScript(`${luaState}
@@ -90,22 +114,30 @@ for i = 1, #KEYS do
 end
 return 1`)
 
-/** KEYS: one bucket. ARGV: delta (tokens), ms per token. A negative delta is a debt. */
+/**
+ * KEYS: one bucket. ARGV: delta (tokens), ms per token, capacity. A negative delta is a debt,
+ * held to maxTimerMs past empty as in `token-bucket.ts`.
+ */
 export const adjustScript = new RedisScript(`${luaState}
 local st = read(KEYS[1])
 local delta = tonumber(ARGV[1])
-local moved = delta * tonumber(ARGV[2])
+local step = tonumber(ARGV[2])
+local moved = delta * step
 if delta >= 0 then
   st.t = math.max(st.t - moved, st.f)
 else
-  st.t = math.max(st.t, now_ms) - moved
+  local deepest = now_ms + tonumber(ARGV[3]) * step + ${maxTimerMs}
+  st.t = math.max(st.t, math.min(math.max(st.t, now_ms) - moved, deepest))
 end
 write(KEYS[1], st)
 return 1`)
 
-/** KEYS: buckets. ARGV: ms to hold them; a shorter pause never cuts a longer one. */
+/**
+ * KEYS: buckets. ARGV: ms to hold them, clamped to maxServerWaitMs; a shorter pause never cuts
+ * a longer one.
+ */
 export const pauseScript = new RedisScript(`${luaState}
-local till = now_ms + tonumber(ARGV[1])
+local till = now_ms + math.min(tonumber(ARGV[1]), max_pause)
 for i = 1, #KEYS do
   local st = read(KEYS[i])
   st.p = math.max(st.p, till)
@@ -130,6 +162,19 @@ for i = 1, #KEYS do
     st.f = floor
     write(KEYS[i], st)
   end
+end
+return 1`)
+
+/**
+ * KEYS: buckets. ARGV: per bucket ms until it is full, ms until its pause ends, as the local
+ * share that stood in for Redis left it. Makes each at least that spent, never less.
+ */
+export const spendScript = new RedisScript(`${luaState}
+for i = 1, #KEYS do
+  local st = read(KEYS[i])
+  st.t = math.max(st.t, now_ms + tonumber(ARGV[2 * i - 1]))
+  st.p = math.max(st.p, now_ms + math.min(tonumber(ARGV[2 * i]), max_pause))
+  write(KEYS[i], st)
 end
 return 1`)
 

@@ -38,8 +38,11 @@ const messageOf = (error: unknown) => (error instanceof Error ? error.message : 
  * back. A connection opened from a URL has the offline queue off (a command sent while
  * disconnected fails at once rather than waiting) and reconnects in the background with
  * backoff. It does so on its own timer rather than with node-redis' `reconnectStrategy`, whose
- * pending delay `close()` could not cancel. A client the user passed is connected when it is
- * not open yet, keeps its own reconnection policy, and is never closed here.
+ * pending delay `close()` could not cancel. Each connect has `connectTimeout` for TCP and then
+ * `redis.timeout` for its handshake, so that a server that accepts and never answers holds
+ * nothing: `close()` ends in bounded time whatever the socket is doing. A client the user
+ * passed is connected when it is not open yet, keeps its own reconnection policy, and is never
+ * closed here.
  *
  * @example
  * const count = await connection.run((send) => send<number>(['INCR', key], key))
@@ -62,6 +65,10 @@ export class RedisConnection {
   #starting: Promise<void> | undefined
   #started = () => {}
   #connecting: Promise<void> | undefined
+  /** Set while a connected socket awaits the replies of its handshake: cuts it short. */
+  #dropHandshake: (() => void) | undefined
+  /** Operations sent and not settled yet, timed out or not: replies `close` may wait for. */
+  readonly #sent = new Set<Promise<unknown>>()
   #reconnectTimer: NodeJS.Timeout | undefined
   #reconnects = 0
   #closed = false
@@ -147,7 +154,8 @@ export class RedisConnection {
 
   /**
    * Stops reconnecting and closes the connection if it was opened here, waiting at most
-   * `timeout` ms for replies still due. A client the user passed is left open.
+   * `timeout` ms for replies still due, then destroying the socket whatever state it is in. A
+   * client the user passed is left open.
    */
   async close(): Promise<void> {
     if (this.#closed) return
@@ -158,18 +166,21 @@ export class RedisConnection {
       this.#client.off('error', this.#onError)
       return
     }
-    // A socket still connecting is not reachable by destroy(); let the attempt end first.
+    // A handshake under way will not be used now. A TCP connect still under way is out of
+    // destroy()'s reach: `#connect` cuts it as soon as it lands, within `connectTimeout`.
+    this.#dropHandshake?.()
     await this.#connecting
-    const client = this.#client as RedisClientLike
-    if (client.isReady) {
+    if (this.#sent.size > 0) {
       let timer: NodeJS.Timeout | undefined
       const late = new Promise<void>((resolve) => {
         timer = setTimeout(resolve, this.timeout)
       })
-      await Promise.race([client.close(), late])
+      await Promise.race([Promise.allSettled([...this.#sent]), late])
       clearTimeout(timer)
     }
-    if (client.isOpen) client.destroy()
+    // Not node-redis' close(): it waits for every reply due, for ever if the server is silent,
+    // and leaves destroy() no socket to reach once it has begun.
+    this.#destroy()
   }
 
   #send: Send = (args, firstKey) => {
@@ -202,7 +213,11 @@ export class RedisConnection {
         .then(() => {
           if (expired) return undefined as T
           if (!this.#ready()) throw new RedisUnavailableError('Redis is not connected')
-          return op(this.#send)
+          const sent = op(this.#send)
+          this.#sent.add(sent)
+          const settled = () => this.#sent.delete(sent)
+          sent.then(settled, settled)
+          return sent
         })
         .then(
           (value) => {
@@ -267,18 +282,46 @@ export class RedisConnection {
   }
 
   #connect(): void {
-    this.#connecting = this.#client
-      .connect()
-      .then(
-        () => {
-          this.#reconnects = 0
-        },
-        () => {},
-      )
-      .finally(() => {
-        this.#connecting = undefined
-        if (this.#owned && !this.#client.isOpen) this.#scheduleReconnect()
-      })
+    const client = this.#client
+    let timer: NodeJS.Timeout | undefined
+    let ended = () => {}
+    // Ends the attempt when we cut it: node-redis' own promise may then never settle (a
+    // handshake cut before it was written waits for ever), and must not hold `close`.
+    const cut = new Promise<void>((resolve) => {
+      ended = resolve
+    })
+    const drop = () => {
+      this.#destroy()
+      ended()
+    }
+    // node-redis bounds the TCP (and TLS) connect by `connectTimeout`, but not the handshake
+    // that follows: a server that accepts and never answers would hold the connect, and
+    // `close` behind it, for ever. Ours get `timeout` ms for it, like any operation.
+    const onSocket = () => {
+      if (this.#closed) return drop()
+      this.#dropHandshake = drop
+      timer = setTimeout(drop, this.timeout)
+    }
+    if (this.#owned) client.on('connect', onSocket)
+    const connected = client.connect().then(
+      () => {
+        this.#reconnects = 0
+      },
+      () => {},
+    )
+    this.#connecting = Promise.race([connected, cut]).finally(() => {
+      clearTimeout(timer)
+      this.#dropHandshake = undefined
+      client.off('connect', onSocket)
+      this.#connecting = undefined
+      if (this.#owned && !client.isOpen) this.#scheduleReconnect()
+    })
+  }
+
+  /** Drops our own client's socket and rejects what is pending on it. */
+  #destroy(): void {
+    const client = this.#client as RedisClientLike
+    if (client.isOpen) client.destroy()
   }
 
   #scheduleReconnect(): void {

@@ -6,6 +6,7 @@ import type {
   BucketSpec,
   BucketStore,
   BucketTarget,
+  PartitionSpent,
   Reservation,
 } from '../ratelimit/bucket-store.js'
 import { MemoryBucketStore } from '../ratelimit/memory-bucket-store.js'
@@ -20,6 +21,19 @@ export interface FallbackBucketOptions {
   readonly localShare: number
 }
 
+// Partitions owed to Redis past which a handover sends every partition the local share holds:
+// the list of which ones is then dropped rather than grown without bound.
+const maxOwed = 100_000
+
+/** What the local share spent that Redis does not know of. */
+interface Owed {
+  /** By bucket name, then partition key: the bucket as the caller gave it. */
+  readonly buckets: Map<string, Map<string, BucketSpec>>
+  count: number
+  /** The list grew past `maxOwed` and was dropped: every partition held is owed. */
+  readonly all: boolean
+}
+
 /**
  * Shared buckets that degrade to local ones: every decision goes to the shared store first,
  * and one it fails (Redis down, slow, or answering an error) is decided by a local store whose
@@ -27,9 +41,17 @@ export interface FallbackBucketOptions {
  * fleet within the quota. With `onError: 'reject'` such a call is refused instead. The answer
  * carries the error as `degraded` for the stage to report; nothing is thrown for Redis' sake.
  *
- * A Redis marked down fails each operation at once, and one a second probes it: the first
- * decision after Redis returns uses the shared state again. The two stores do not know of each
- * other's spending across a switch, which the local share bounds.
+ * Neither side of a switch starts fuller than the other left the budget, or the server would
+ * see both spend it at once:
+ * - Redis → local: every decision Redis makes says how spent its buckets are after it (their
+ *   queue of granted starts included), and the local share is kept at least that spent. A
+ *   scaled bucket refills from empty in the time the whole one does, so "as spent" is the same
+ *   number of ms on both sides. What other processes spent after this one's last decision on a
+ *   partition is not seen: there the local share bounds the excess, as before.
+ * - local → Redis: the partitions the local share decided (or paused, or lowered) are owed to
+ *   Redis. While any are, each decision first hands them over, making Redis at least as spent
+ *   as the local share left them, and only then asks Redis; a handover that fails means Redis
+ *   is still away. The first handover asks a PING, so a Redis marked down costs nothing more.
  *
  * A reservation is refunded where it was made. A 429 pause, a server's remaining and an
  * adjustment go to the shared store, and to the local one as well, so that a fallback starts
@@ -37,54 +59,42 @@ export interface FallbackBucketOptions {
  * follows the tokens).
  */
 export class FallbackBucketStore implements BucketStore {
-  readonly #shared: BucketStore
-  readonly #local: BucketStore
+  readonly #shared: RedisBucketStore
+  readonly #local: MemoryBucketStore
   readonly #options: FallbackBucketOptions
   // Buckets are fixed at construction: one scaled copy each, dropped with the bucket.
   readonly #scaled = new WeakMap<BucketSpec, BucketSpec>()
   readonly #localReservations = new WeakSet<Reservation>()
+  /** Partitions the local share spent that Redis does not know of, by bucket name and key. */
+  #owed: Owed = { buckets: new Map(), count: 0, all: false }
+  /** Set from a failed shared operation until Redis has taken over again. */
+  #switched = false
+  /** Shared operations failed so far: a handover ends the switch only if none failed meanwhile. */
+  #failures = 0
+  #handover: Promise<void> | undefined
 
-  constructor(shared: BucketStore, local: BucketStore, options: FallbackBucketOptions) {
+  constructor(shared: RedisBucketStore, local: MemoryBucketStore, options: FallbackBucketOptions) {
     this.#shared = shared
     this.#local = local
     this.#options = options
   }
 
   async acquire(requests: readonly BucketRequest[], maxWait: number): Promise<Acquired> {
+    let acquired: Acquired
     try {
-      return await this.#shared.acquire(requests, maxWait)
+      if (this.#switched) await this.#handOver()
+      acquired = await this.#shared.acquire(requests, maxWait)
     } catch (error) {
-      if (this.#options.onError === 'reject') {
-        // The connection probes a Redis marked down no sooner: an earlier retry meets the same.
-        const bucket = (requests[0] as BucketRequest).bucket.name
-        return {
-          granted: false,
-          retryAfter: probeAfter,
-          bucket,
-          exceedsCapacity: false,
-          degraded: { by: 'reject', error },
-        }
-      }
-      // A call dearer than a local share (but not than the bucket) takes a whole full local
-      // bucket rather than being refused for good for as long as Redis is away.
-      const local = await this.#local.acquire(
-        requests.map((r) => {
-          const bucket = this.#scale(r.bucket)
-          const cost = r.cost <= r.bucket.capacity ? Math.min(r.cost, bucket.capacity) : r.cost
-          return { bucket, key: r.key, cost }
-        }),
-        maxWait,
-      )
-      if (!local.granted) return { ...local, degraded: { by: 'fallback', error } }
-      // Handed back with the caller's own buckets; the local store finds its own by name.
-      const parts = local.reservation.parts.map((p, i) => ({
-        ...p,
-        bucket: (requests[i] as BucketRequest).bucket,
-      }))
-      const reservation = { parts }
-      this.#localReservations.add(reservation)
-      return { ...local, reservation, degraded: { by: 'fallback', error } }
+      this.#failed()
+      return this.#decideLocally(requests, maxWait, error)
     }
+    const { spent } = acquired
+    if (spent !== undefined) {
+      this.#local.spend(
+        spent.map((s, i) => ({ ...this.#localTarget(requests[i] as BucketRequest), ...s })),
+      )
+    }
+    return acquired
   }
 
   async refund(reservation: Reservation): Promise<void> {
@@ -100,13 +110,14 @@ export class FallbackBucketStore implements BucketStore {
     try {
       await this.#shared.adjust(target, delta)
     } catch {
+      this.#failed([target])
       await this.#local.adjust(this.#localTarget(target), delta)
     }
   }
 
   async pause(targets: readonly BucketTarget[], ms: number): Promise<void> {
     await Promise.all([
-      this.#shared.pause(targets, ms).catch(() => {}),
+      this.#shared.pause(targets, ms).catch(() => this.#failed(targets)),
       this.#local.pause(
         targets.map((t) => this.#localTarget(t)),
         ms,
@@ -121,7 +132,7 @@ export class FallbackBucketStore implements BucketStore {
       remaining: u.remaining * localShare,
     }))
     await Promise.all([
-      this.#shared.lower(updates, at).catch(() => {}),
+      this.#shared.lower(updates, at).catch(() => this.#failed(updates)),
       this.#local.lower(local, at),
     ])
   }
@@ -138,6 +149,116 @@ export class FallbackBucketStore implements BucketStore {
     await Promise.all([this.#shared.close(), this.#local.close()])
   }
 
+  async #decideLocally(
+    requests: readonly BucketRequest[],
+    maxWait: number,
+    error: unknown,
+  ): Promise<Acquired> {
+    if (this.#options.onError === 'reject') {
+      // The connection probes a Redis marked down no sooner: an earlier retry meets the same.
+      const bucket = (requests[0] as BucketRequest).bucket.name
+      return {
+        granted: false,
+        retryAfter: probeAfter,
+        bucket,
+        exceedsCapacity: false,
+        degraded: { by: 'reject', error },
+      }
+    }
+    // A call dearer than a local share (but not than the bucket) takes a whole full local
+    // bucket rather than being refused for good for as long as Redis is away.
+    const local = await this.#local.acquire(
+      requests.map((r) => {
+        const bucket = this.#scale(r.bucket)
+        const cost = r.cost <= r.bucket.capacity ? Math.min(r.cost, bucket.capacity) : r.cost
+        return { bucket, key: r.key, cost }
+      }),
+      maxWait,
+    )
+    if (!local.granted) return { ...local, degraded: { by: 'fallback', error } }
+    this.#owe(requests)
+    // Handed back with the caller's own buckets; the local store finds its own by name.
+    const parts = local.reservation.parts.map((p, i) => ({
+      ...p,
+      bucket: (requests[i] as BucketRequest).bucket,
+    }))
+    const reservation = { parts }
+    this.#localReservations.add(reservation)
+    return { ...local, reservation, degraded: { by: 'fallback', error } }
+  }
+
+  /** Redis failed an operation: it is owed what the local share spends from now on. */
+  #failed(targets: readonly BucketTarget[] = []): void {
+    this.#failures++
+    this.#switched = true
+    this.#owe(targets)
+  }
+
+  #owe(targets: readonly BucketTarget[]): void {
+    const owed = this.#owed
+    if (owed.all) return
+    for (const { bucket, key } of targets) {
+      let keys = owed.buckets.get(bucket.name)
+      if (keys === undefined) {
+        keys = new Map()
+        owed.buckets.set(bucket.name, keys)
+      }
+      if (keys.has(key)) continue
+      keys.set(key, bucket)
+      if (++owed.count > maxOwed) {
+        this.#owed = { buckets: new Map(), count: 0, all: true }
+        return
+      }
+    }
+  }
+
+  /** One handover at a time; calls that arrive meanwhile wait for it and share its verdict. */
+  #handOver(): Promise<void> {
+    this.#handover ??= this.#sendOwed().finally(() => {
+      this.#handover = undefined
+    })
+    return this.#handover
+  }
+
+  async #sendOwed(): Promise<void> {
+    const failures = this.#failures
+    let taken: Owed | undefined
+    try {
+      // Taken only once Redis answered the handover's PING: while it is away, nothing moves.
+      await this.#shared.handOver(() => {
+        taken = this.#owed
+        this.#owed = { buckets: new Map(), count: 0, all: false }
+        return this.#spentOf(taken)
+      })
+    } catch (error) {
+      if (taken !== undefined) this.#giveBack(taken)
+      throw error
+    }
+    if (this.#failures === failures) this.#switched = false
+  }
+
+  #giveBack(taken: Owed): void {
+    if (taken.all) {
+      this.#owed = { buckets: new Map(), count: 0, all: true }
+      return
+    }
+    for (const keys of taken.buckets.values()) {
+      this.#owe([...keys].map(([key, bucket]) => ({ bucket, key })))
+    }
+  }
+
+  #spentOf(owed: Owed): PartitionSpent[] {
+    if (owed.all) return this.#local.spent()
+    const found: PartitionSpent[] = []
+    for (const keys of owed.buckets.values()) {
+      for (const [key, bucket] of keys) {
+        const spent = this.#local.spentOf({ bucket: this.#scale(bucket), key })
+        if (spent !== undefined) found.push({ name: bucket.name, key, ...spent })
+      }
+    }
+    return found
+  }
+
   #localTarget(target: BucketTarget): BucketTarget {
     return { bucket: this.#scale(target.bucket), key: target.key }
   }
@@ -150,6 +271,7 @@ export class FallbackBucketStore implements BucketStore {
         name: bucket.name,
         capacity: bucket.capacity * localShare,
         refillPerSecond: bucket.refillPerSecond * localShare,
+        ...(bucket.maxKeys === undefined ? {} : { maxKeys: bucket.maxKeys }),
       }
       this.#scaled.set(bucket, scaled)
     }

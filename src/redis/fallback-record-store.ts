@@ -7,18 +7,24 @@ import { RedisRecordStore } from './redis-record-store.js'
 const localMark = 'local:'
 
 /**
- * Shared records that degrade to in-process ones: every claim goes to the shared store, and
- * one it fails (Redis down, slow, or a record it cannot fix) is made in the local store
- * instead, its answer carrying the error as `fallback` for the stage to report. Nothing is
- * thrown at the caller for Redis' sake, and the first claim after Redis returns uses it again.
+ * Shared records that degrade to in-process ones: a claim goes to the shared store, and one it
+ * fails (Redis down, slow, or a record it cannot fix) is made in the local store instead, its
+ * answer carrying the error as `fallback` for the stage to report. Nothing is thrown at the
+ * caller for Redis' sake, and the first claim after Redis returns uses it again.
  *
- * A key the local store holds (claimed while Redis was down) is answered there until its
- * record ends, so that this process never sends it twice. A token says which store issued it,
- * so `renew`, `complete` and `release` go where the claim was made, whatever Redis does
- * meanwhile. A waiter waits in the local store while Redis is marked down or the record is
- * local, and in the shared one otherwise; a shared wait that fails ends at once, and the
- * caller's next claim falls back. Other processes do not see the local records: a key first
- * used while Redis was down may be sent once more from another process.
+ * The local store also keeps what this process learnt through Redis: a key it is running under
+ * a Redis claim, an outcome it recorded there, or one Redis replayed to it. A key the local
+ * store holds, however it got there, is answered there until its record ends (lease or TTL),
+ * so that this process never sends it twice, whether Redis is up, paused, asleep, restarted
+ * empty or gone; it costs no round trip either. The local store is bounded by `maxRecords`.
+ *
+ * A token says which store issued it, so `renew`, `complete` and `release` go where the claim
+ * was made, whatever Redis does meanwhile; those of a Redis claim also act on its local copy,
+ * first, so that it outlives a Redis that fails them. A waiter waits in the local store while
+ * Redis is marked down or the record is local, and in the shared one otherwise; a shared wait
+ * that fails ends at once, and the caller's next claim falls back. Other processes do not see
+ * the local records: a key first used, or completed, while Redis was down may be sent once more
+ * from another process.
  */
 export class FallbackRecordStore implements RecordStore {
   readonly #shared: RecordStore
@@ -32,34 +38,56 @@ export class FallbackRecordStore implements RecordStore {
   }
 
   async claim(recordKey: string, fingerprint: string, leaseMs: number): Promise<ClaimResult> {
-    // A key this process used while Redis was down stays here, so that its repeats in this
-    // process are answered as they were, Redis back or not.
     if (this.#local.holds(recordKey)) return this.#claimLocally(recordKey, fingerprint, leaseMs)
+    let answer: ClaimResult
     try {
-      return await this.#shared.claim(recordKey, fingerprint, leaseMs)
+      answer = await this.#shared.claim(recordKey, fingerprint, leaseMs)
     } catch (error) {
       return { ...(await this.#claimLocally(recordKey, fingerprint, leaseMs)), fallback: error }
     }
+    if (answer.status === 'done') {
+      this.#local.keep(recordKey, fingerprint, answer.outcome, answer.ttlLeft)
+    } else if (
+      answer.status === 'claimed' &&
+      !this.#local.hold(recordKey, fingerprint, answer.token, leaseMs)
+    ) {
+      // Another call of this process took the key here while this claim was on its way (Redis
+      // failed that one): the key is running already, so this claim is let go.
+      this.#shared.release(recordKey, answer.token).catch(() => false)
+      return this.#claimLocally(recordKey, fingerprint, leaseMs)
+    }
+    return answer
   }
 
-  renew(recordKey: string, token: string, leaseMs: number): Promise<boolean> {
+  async renew(recordKey: string, token: string, leaseMs: number): Promise<boolean> {
     const [store, own] = this.#issuer(token)
-    return store.renew(recordKey, own, leaseMs)
+    if (store === this.#local) return this.#local.renew(recordKey, own, leaseMs)
+    // The local copy lasts as long as the call does, whatever Redis answers.
+    await this.#local.renew(recordKey, token, leaseMs)
+    return this.#shared.renew(recordKey, token, leaseMs)
   }
 
-  complete(
+  async complete(
     recordKey: string,
     token: string,
     outcome: RecordedOutcome,
     ttlMs: number,
   ): Promise<boolean> {
     const [store, own] = this.#issuer(token)
-    return store.complete(recordKey, own, outcome, ttlMs)
+    if (store === this.#local) return this.#local.complete(recordKey, own, outcome, ttlMs)
+    // Recorded here whether or not Redis takes it (down, restarted empty, or unable to carry
+    // the value): what this process sent, it replays. A value that cannot be cloned is not.
+    await this.#local.complete(recordKey, token, outcome, ttlMs).catch(() => false)
+    return this.#shared.complete(recordKey, token, outcome, ttlMs)
   }
 
-  release(recordKey: string, token: string): Promise<boolean> {
+  async release(recordKey: string, token: string): Promise<boolean> {
     const [store, own] = this.#issuer(token)
-    return store.release(recordKey, own)
+    if (store === this.#local) return this.#local.release(recordKey, own)
+    // A release follows a failed call, or a `complete` Redis refused: an outcome recorded here
+    // is done, not in flight, and stays.
+    await this.#local.release(recordKey, token)
+    return this.#shared.release(recordKey, token)
   }
 
   async wait(recordKey: string, signal: AbortSignal | undefined): Promise<void> {

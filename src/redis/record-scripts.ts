@@ -33,8 +33,9 @@ local owned = is_record(v) and string.sub(v, 8, 8) == 'i' and string.sub(v, 75) 
 
 /**
  * KEYS: record. ARGV: fingerprint, token, lease ms. Takes a free record with `SET NX PX`;
- * otherwise answers `conflict`, `inFlight` or `done` with the outcome and its SHA1 (what
- * `replace` checks). What is no record is replaced by this claim: `replaced`.
+ * otherwise answers `conflict`, `inFlight` or `done` with the outcome, its SHA1 (what
+ * `replace` checks) and the ms left of its TTL. What is no record is replaced by this claim:
+ * `replaced`.
  */
 export const claimScript = new RedisScript(`${luaIsRecord}
 local mine = '${recordHead}i:' .. ARGV[1] .. ':' .. ARGV[2]
@@ -47,7 +48,7 @@ end
 if string.sub(v, 10, 73) ~= ARGV[1] then return {'conflict'} end
 if string.sub(v, 8, 8) == 'i' then return {'inFlight'} end
 local outcome = string.sub(v, 75)
-return {'done', outcome, redis.sha1hex(outcome)}`)
+return {'done', outcome, redis.sha1hex(outcome), redis.call('PTTL', KEYS[1])}`)
 
 /**
  * KEYS: record. ARGV: fingerprint, token, lease ms, SHA1 of the outcome. Claims a done record

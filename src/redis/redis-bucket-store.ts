@@ -4,8 +4,11 @@ import type {
   BucketRequest,
   BucketStore,
   BucketTarget,
+  PartitionSpent,
   Reservation,
+  Spent,
 } from '../ratelimit/bucket-store.js'
+import { maxServerWaitMs } from '../validate.js'
 import {
   acquireScript,
   adjustScript,
@@ -13,11 +16,26 @@ import {
   lowerScript,
   pauseScript,
   refundScript,
+  spendScript,
 } from './bucket-scripts.js'
 import type { RedisConnection } from './connection.js'
 
 /** ms per token, as the scripts take it: written so that it reads back exactly. */
 const step = (target: BucketTarget) => String(1_000 / target.bucket.refillPerSecond)
+
+// Partition keys whose buckets a handover sends to Redis at once: enough to fill the pipe,
+// few enough that none waits out the connection's timeout behind the others.
+const handoverBatch = 32
+
+/** The `<full> <paused>` pairs at the end of an acquire reply, one per bucket. */
+function spentOf(fields: readonly string[], from: number, n: number): Spent[] | undefined {
+  if (fields.length < from + 2 * n) return undefined
+  const spent: Spent[] = []
+  for (let i = 0; i < n; i++) {
+    spent.push({ full: Number(fields[from + 2 * i]), paused: Number(fields[from + 2 * i + 1]) })
+  }
+  return spent
+}
 
 /**
  * Token buckets shared by every process on one Redis. Each decision is one script (see
@@ -55,16 +73,26 @@ export class RedisBucketStore implements BucketStore {
     const reply = await acquireScript.run<string>(this.#connection, keys, args)
     const [granted, time, binding, ...rest] = reply.split(' ')
     const bucket = (requests[Number(binding) - 1] as BucketRequest).bucket.name
+    const n = requests.length
     if (granted !== '1') {
       const retryAfter = time === 'inf' ? Number.POSITIVE_INFINITY : Number(time)
-      return { granted: false, retryAfter, bucket, exceedsCapacity: rest[0] === '1' }
+      const refused = {
+        granted: false,
+        retryAfter,
+        bucket,
+        exceedsCapacity: rest[0] === '1',
+      } as const
+      const spent = spentOf(rest, 1, n)
+      return spent === undefined ? refused : { ...refused, spent }
     }
     const parts = requests.map((r, i) => ({
       bucket: r.bucket,
       key: r.key,
       debit: Number(rest[i]),
     }))
-    return { granted: true, wait: Number(time), bucket, reservation: { parts } }
+    const spent = spentOf(rest, n, n)
+    const acquired = { granted: true, wait: Number(time), bucket, reservation: { parts } } as const
+    return spent === undefined ? acquired : { ...acquired, spent }
   }
 
   async refund(reservation: Reservation): Promise<void> {
@@ -79,7 +107,8 @@ export class RedisBucketStore implements BucketStore {
   }
 
   async adjust(target: BucketTarget, delta: number): Promise<void> {
-    await adjustScript.run(this.#connection, [this.#key(target)], [String(delta), step(target)])
+    const args = [String(delta), step(target), String(target.bucket.capacity)]
+    await adjustScript.run(this.#connection, [this.#key(target)], args)
   }
 
   async pause(targets: readonly BucketTarget[], ms: number): Promise<void> {
@@ -87,8 +116,44 @@ export class RedisBucketStore implements BucketStore {
     await pauseScript.run(
       this.#connection,
       targets.map((t) => this.#key(t)),
-      [String(ms)],
+      [String(Math.min(ms, maxServerWaitMs))],
     )
+  }
+
+  /**
+   * Takes over from a local share that stood in for Redis: asks a PING first (a Redis marked
+   * down fails it at once), and only then lists what the local share spent, with `spent`, and
+   * sends it. Rejects when Redis is not back.
+   */
+  async handOver(spent: () => readonly PartitionSpent[]): Promise<void> {
+    await this.#connection.command(['PING'])
+    await this.spend(spent())
+  }
+
+  /**
+   * Makes each partition at least as spent as the local share that stood in for Redis left it.
+   * One script per partition key (its buckets share a hash slot), a batch of them at a time;
+   * rejects when any fails, Redis being no more back than it was.
+   */
+  async spend(parts: readonly PartitionSpent[]): Promise<void> {
+    const byKey = new Map<string, PartitionSpent[]>()
+    for (const p of parts) {
+      const group = byKey.get(p.key)
+      if (group === undefined) byKey.set(p.key, [p])
+      else group.push(p)
+    }
+    const groups = [...byKey.values()]
+    for (let i = 0; i < groups.length; i += handoverBatch) {
+      await Promise.all(
+        groups.slice(i, i + handoverBatch).map((group) =>
+          spendScript.run(
+            this.#connection,
+            group.map((p) => this.#keyOf(p.name, p.key)),
+            group.flatMap((p) => [String(p.full), String(p.paused)]),
+          ),
+        ),
+      )
+    }
   }
 
   async lower(updates: readonly BucketLowering[], at: number): Promise<void> {
@@ -111,6 +176,10 @@ export class RedisBucketStore implements BucketStore {
   async close(): Promise<void> {}
 
   #key({ bucket: { name }, key }: BucketTarget): string {
+    return this.#keyOf(name, key)
+  }
+
+  #keyOf(name: string, key: string): string {
     const { namespace } = this.#connection
     return `${namespace}:rl:${key.length}:${name.length}:{${namespace}:${key}}:${name}`
   }

@@ -1,4 +1,4 @@
-import { integer, number, object, oneOf, show, timerMs } from '../validate.js'
+import { integer, memoryCount, number, object, oneOf, show, timerMs } from '../validate.js'
 import type { RedisLike } from './redis-client.js'
 
 /** The in-process cache in front of the shared one. */
@@ -47,6 +47,9 @@ export const redisDefaults = {
   l1: { maxEntries: 1_000, ttl: 1_000 },
 } as const
 
+/** Most processes a budget may be split between: a share below a millionth spends nothing. */
+const maxProcesses = 1_000_000
+
 const optionKeys = ['url', 'client', 'timeout', 'processes', 'localShare', 'onError', 'l1']
 
 const isClient = (value: unknown): value is RedisLike =>
@@ -92,9 +95,14 @@ export function resolveRedis(value: unknown): ResolvedRedis | false {
   if (o.client === undefined) target = { url: resolveUrl(o.url) }
   else if (isClient(o.client)) target = { client: o.client }
   else throw new TypeError(`redis.client must be a node-redis client, got ${show(o.client)}`)
-  const timeout = timerMs('redis.timeout', o.timeout, redisDefaults.timeout)
-  if (timeout < 1) throw new RangeError(`redis.timeout must be at least 1 ms, got ${show(timeout)}`)
-  const processes = integer('redis.processes', o.processes, redisDefaults.processes, 1)
+  const timeout = timerMs('redis.timeout', o.timeout, redisDefaults.timeout, 1)
+  const processes = integer(
+    'redis.processes',
+    o.processes,
+    redisDefaults.processes,
+    1,
+    maxProcesses,
+  )
   const localShare = number('redis.localShare', o.localShare, 1 / processes)
   if (localShare <= 0 || localShare > 1) {
     throw new RangeError(`redis.localShare must be in (0, 1], got ${show(localShare)}`)
@@ -104,10 +112,9 @@ export function resolveRedis(value: unknown): ResolvedRedis | false {
     const given = object<RedisL1Options>('redis.l1', o.l1, ['maxEntries', 'ttl'])
     const d = redisDefaults.l1
     l1 = {
-      maxEntries: integer('redis.l1.maxEntries', given.maxEntries, d.maxEntries, 1),
-      ttl: timerMs('redis.l1.ttl', given.ttl, d.ttl),
+      maxEntries: memoryCount('redis.l1.maxEntries', given.maxEntries, d.maxEntries),
+      ttl: timerMs('redis.l1.ttl', given.ttl, d.ttl, 1),
     }
-    if (l1.ttl < 1) throw new RangeError(`redis.l1.ttl must be at least 1 ms, got ${show(l1.ttl)}`)
   }
   return {
     target,

@@ -79,14 +79,16 @@ export class RedisRecordStore implements RecordStore {
         throw error
       }
       this.#releaseAbandoned()
-      const [status, payload, sha] = reply as [string, string?, string?]
+      const [status, payload, sha, ttlLeft] = reply as [string, string?, string?, number?]
       if (status === 'claimed') return noted({ status, token }, badRecord)
       if (status === 'replaced') {
         return noted({ status: 'claimed', token }, new BadRecordError('no record under its key'))
       }
       if (status === 'conflict' || status === 'inFlight') return noted({ status }, badRecord)
       const outcome = readOutcome(payload)
-      if (outcome !== undefined) return noted({ status: 'done', outcome }, badRecord)
+      if (outcome !== undefined) {
+        return noted({ status: 'done', outcome, ttlLeft: Math.max(0, ttlLeft ?? 0) }, badRecord)
+      }
       badRecord = new BadRecordError('a record whose outcome does not read back')
       if (tries >= replaceTries) throw badRecord
       const args = [print, token, lease, sha ?? '']
@@ -114,9 +116,13 @@ export class RedisRecordStore implements RecordStore {
   }
 
   async release(recordKey: string, token: string): Promise<boolean> {
-    return (
-      (await releaseScript.run<number>(this.#connection, [this.#key(recordKey)], [token])) === 1
-    )
+    const key = this.#key(recordKey)
+    try {
+      return (await releaseScript.run<number>(this.#connection, [key], [token])) === 1
+    } catch (error) {
+      if (isRedisUnavailable(error)) this.#abandon(key, token)
+      throw error
+    }
   }
 
   async wait(recordKey: string, signal: AbortSignal | undefined): Promise<void> {
@@ -140,10 +146,10 @@ export class RedisRecordStore implements RecordStore {
   }
 
   /**
-   * A claim that timed out may still be applied by Redis later (a slow or paused server): its
-   * record would hold the key for a whole lease with nobody behind it, and every other caller
-   * of the key would wait for that lease to end. Its token is kept, and released once Redis
-   * answers again.
+   * A claim that timed out may still be applied by Redis later (a slow or paused server), and a
+   * release that failed left its record in flight: either record would hold the key for a whole
+   * lease with nobody behind it, and every other caller of the key would wait for that lease to
+   * end. Its token is kept, and released once Redis answers again.
    */
   #abandon(key: string, token: string): void {
     this.#abandoned.push([key, token])

@@ -1,5 +1,7 @@
+import { InvalidResponseError } from '../errors.js'
 import type { Call, HttpOutcome, Next } from '../pipeline.js'
 import type { Counters } from '../stats.js'
+import { isResponseStatus, reasonPhraseOf } from './status-line.js'
 
 /** The part of a WHATWG `Response` the transport reads. */
 export interface ResponseLike {
@@ -48,10 +50,14 @@ export function createFetchTransport(options: FetchTransportOptions): Next {
     const response = await fetch(call.url, init)
     const headers: [string, string][] = []
     for (const [name, value] of response.headers) headers.push([name, value])
+    if (!isResponseStatus(response.status)) {
+      response.body?.cancel().catch(() => {})
+      throw new InvalidResponseError(response.status, response.statusText, headers, call.target)
+    }
     const base = {
       kind: 'http' as const,
       status: response.status,
-      statusText: response.statusText,
+      statusText: reasonPhraseOf(response.statusText),
       headers,
       url: response.url || call.url,
     }

@@ -155,6 +155,27 @@ describe('planEntry', () => {
     expect(planEntry(withCacheControl('private'), policy({ shared: false }), now)).toBeDefined()
   })
 
+  it('stores an answer to Authorization in a shared store only when it says it may be shared', () => {
+    const shared = policy({ shared: true, authorized: true })
+    expect(planEntry(httpOutcome(), shared, now)).toBeUndefined()
+    expect(planEntry(withCacheControl('max-age=5'), shared, now)).toBeUndefined()
+    expect(
+      planEntry(withCacheControl('max-age=5'), { ...shared, callTtl: true }, now),
+    ).toBeUndefined()
+    for (const header of [
+      'public',
+      'public, max-age=5',
+      's-maxage=5',
+      'max-age=5, must-revalidate',
+    ]) {
+      expect(planEntry(withCacheControl(header), shared, now), header).toBeDefined()
+    }
+    expect(planEntry(httpOutcome(), policy({ authorized: true }), now)).toBeDefined()
+    expect(planEntry(httpOutcome(), policy({ shared: true }), now)).toBeDefined()
+    const off = policy({ shared: true, authorized: true, respectCacheControl: false })
+    expect(planEntry(httpOutcome(), off, now)).toBeDefined()
+  })
+
   it('keeps no-store binding even when the call brings its own ttl', () => {
     const call = policy({ ttl: 1_000, callTtl: true })
     expect(planEntry(withCacheControl('no-store'), call, now)).toBeUndefined()

@@ -86,4 +86,58 @@ describe('createCoalesceStage', () => {
     upstream.open(httpOutcome(200, 'still served'))
     expect(textOf(await staying)).toBe('still served')
   })
+
+  it('hands an answer that sets a cookie to its own caller only, and sends each joiner down alone', async () => {
+    const ctx = makeContext()
+    const { stage } = createCoalesceStage(ctx)
+    const sent: Call[] = []
+    let open: () => void = () => {}
+    const gate = new Promise<void>((resolve) => {
+      open = resolve
+    })
+    const next: Next = async (call) => {
+      const n = sent.push(call)
+      if (n === 1) await gate
+      return httpOutcome(200, `answer ${n}`, [['set-cookie', `session=${n}`]])
+    }
+    const signals = [1, 2, 3, 4].map(() => new AbortController().signal)
+    const runs = signals.map((signal) => stage(makeCall({ signal }), next))
+    expect(sent).toHaveLength(1)
+    open()
+    const outcomes = await Promise.all(runs)
+    expect(outcomes.map(textOf)).toEqual(['answer 1', 'answer 2', 'answer 3', 'answer 4'])
+    expect(sent.slice(1).map((call) => call.signal)).toEqual(signals.slice(1))
+    expect(ctx.counters.coalesced).toBe(0)
+  })
+
+  it('sends every joiner down alone when the caller of a cookie answer has left', async () => {
+    const ctx = makeContext()
+    const { stage } = createCoalesceStage(ctx)
+    let released = false
+    const body = new ReadableStream<Uint8Array>({
+      cancel() {
+        released = true
+      },
+    })
+    let open: () => void = () => {}
+    const gate = new Promise<void>((resolve) => {
+      open = resolve
+    })
+    let sent = 0
+    const next: Next = async () => {
+      sent++
+      if (sent > 1) return httpOutcome(200, 'own', [['set-cookie', 'session=own']])
+      await gate
+      return { ...httpOutcome(200, '', [['set-cookie', 'session=first']]), body }
+    }
+    const starter = new AbortController()
+    const leaving = stage(makeCall({ signal: starter.signal }), next)
+    const joiners = [stage(makeCall(), next), stage(makeCall(), next)]
+    starter.abort(new Error('starter left'))
+    await expect(leaving).rejects.toThrow('starter left')
+    open()
+    expect((await Promise.all(joiners)).map(textOf)).toEqual(['own', 'own'])
+    expect(sent).toBe(3)
+    expect(released).toBe(true)
+  })
 })

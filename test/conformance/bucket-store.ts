@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { BucketSpec, BucketStore, BucketTarget } from '../../src/ratelimit/bucket-store.js'
+import { maxServerWaitMs, maxTimerMs } from '../../src/validate.js'
 
 /** A store to test, and how to move its clock when it takes one. */
 export interface StoreUnderTest {
@@ -176,6 +177,24 @@ export function bucketStoreConformance(
       expect(await take(elsewhere)).toMatchObject({ granted: true, wait: 0 })
       await pass(220)
       expect(await take(t)).toMatchObject({ granted: true, wait: 0 })
+    })
+
+    it('holds a pause to maxServerWaitMs, however long the server asked', async () => {
+      const t = target(2)
+      await store.pause([t], 99_999_999_000)
+      const refused = await take(t)
+      expect(refused).toMatchObject({ granted: false, exceedsCapacity: false })
+      if (!refused.granted) near(refused.retryAfter, maxServerWaitMs)
+    })
+
+    it('holds a debt of any size to a finite wait', async () => {
+      const t = target(2)
+      await store.adjust(t, -Number.MAX_VALUE)
+      expect(Number.isFinite(await store.balance(t))).toBe(true)
+      const got = await take(t, 1, Number.POSITIVE_INFINITY)
+      if (!got.granted) throw new Error('refused')
+      // Full again maxTimerMs past empty (100 ms away): one token of two comes 50 ms before.
+      near(got.wait, maxTimerMs + 50)
     })
 
     it('lowers a bucket to the server remaining, never raises it, and skips stale reports', async () => {

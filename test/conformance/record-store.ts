@@ -80,10 +80,16 @@ export function recordStoreConformance(
         const store = await open()
         const { key, token } = await held(store)
         expect(await store.complete(key, token, httpRecord(), day)).toBe(true)
-        expect(await store.claim(key, 'fp', lease)).toEqual({
+        const repeat = await store.claim(key, 'fp', lease)
+        expect(repeat).toEqual({
           status: 'done',
           outcome: httpRecord(),
+          ttlLeft: expect.any(Number),
         })
+        // What is left of the TTL, so that a copy of the record can end when the record does.
+        if (repeat.status !== 'done') throw new Error(`not done: ${repeat.status}`)
+        expect(repeat.ttlLeft).toBeGreaterThan(day - 60_000)
+        expect(repeat.ttlLeft).toBeLessThanOrEqual(day)
       })
 
       it('records a wrapped function’s value', async () => {
@@ -91,7 +97,7 @@ export function recordStoreConformance(
         const { key, token } = await held(store)
         const value = { id: 'msg_1', content: [{ type: 'text', text: 'hi' }], n: 3 }
         await store.complete(key, token, { kind: 'value', value }, day)
-        expect(await store.claim(key, 'fp', lease)).toEqual({
+        expect(await store.claim(key, 'fp', lease)).toMatchObject({
           status: 'done',
           outcome: { kind: 'value', value },
         })

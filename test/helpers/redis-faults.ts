@@ -23,10 +23,11 @@ export interface RedisFaults extends Pick<UpstreamSuite, 'make'> {
  * Hooks for tests that break Redis under breakwater, registered on the calling describe block:
  * an upstream answering `handler` after `upstreamMs`, and a redis-server of the block's own,
  * which each test starts when it wants it and which is stopped after each test, so that no test
- * inherits a Redis another one stopped, paused or filled. A failing Redis must never surface as an unhandled
- * rejection, so each test also fails on any that happened while it ran.
+ * inherits a Redis another one stopped, paused or filled (`serverArgs` go to that redis-server).
+ * A failing Redis must never surface as an unhandled rejection, so each test also fails on any
+ * that happened while it ran.
  */
-export function useRedisFaults(handler: Handler): RedisFaults {
+export function useRedisFaults(handler: Handler, serverArgs: readonly string[] = []): RedisFaults {
   const slow: Handler = async (...args) => {
     await delay(upstreamMs)
     await handler(...args)
@@ -38,7 +39,7 @@ export function useRedisFaults(handler: Handler): RedisFaults {
   const onRejection = (reason: unknown) => rejections.push(reason)
 
   beforeAll(async () => {
-    server = await RedisServer.create(false)
+    server = await RedisServer.create(false, serverArgs)
     process.on('unhandledRejection', onRejection)
   })
   beforeEach(() => {

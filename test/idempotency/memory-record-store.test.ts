@@ -26,6 +26,33 @@ describe('MemoryRecordStore', () => {
     await store.close()
   })
 
+  it('holds a record under a token issued elsewhere, only while the key is free', async () => {
+    const store = new MemoryRecordStore()
+    expect(store.hold('k', 'fp', 'shared-token', 30_000)).toBe(true)
+    expect(store.hold('k', 'fp', 'another', 30_000)).toBe(false)
+    expect(await store.claim('k', 'fp', 30_000)).toEqual({ status: 'inFlight' })
+    expect(await store.renew('k', 'shared-token', 30_000)).toBe(true)
+    const value = { kind: 'value', value: 1 } as const
+    expect(await store.complete('k', 'shared-token', value, 60_000)).toBe(true)
+    expect(await store.claim('k', 'fp', 30_000)).toMatchObject({ status: 'done', outcome: value })
+    await store.close()
+  })
+
+  it('keeps an outcome recorded elsewhere for what is left of its TTL, never for 0 ms', async () => {
+    const store = new MemoryRecordStore()
+    const value = { kind: 'value', value: { id: 1 } } as const
+    // lru-cache would read a TTL of 0 as "for ever".
+    expect(store.keep('none', 'fp', value, 0)).toBe(false)
+    expect(store.holds('none')).toBe(false)
+    expect(store.keep('k', 'fp', value, 60)).toBe(true)
+    expect(store.keep('k', 'fp', { kind: 'value', value: 2 }, 60_000)).toBe(false)
+    expect(await store.claim('k', 'other', 30_000)).toEqual({ status: 'conflict' })
+    expect(await store.claim('k', 'fp', 30_000)).toMatchObject({ status: 'done', outcome: value })
+    await new Promise((resolve) => setTimeout(resolve, 120))
+    expect((await store.claim('k', 'fp', 30_000)).status).toBe('claimed')
+    await store.close()
+  })
+
   it('wakes its waiters when closed', async () => {
     const store = new MemoryRecordStore()
     await store.claim('k', 'fp', 30_000)

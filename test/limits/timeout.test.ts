@@ -34,6 +34,34 @@ function untilAborted() {
   return { next, sent }
 }
 
+/** A live body the test writes to, remembering why its reader cancelled it. */
+function liveBody() {
+  let controller: ReadableStreamDefaultController<Uint8Array> | undefined
+  const seen: { cancelled?: unknown } = {}
+  const body = new ReadableStream<Uint8Array>({
+    start(c) {
+      controller = c
+    },
+    cancel(reason) {
+      seen.cancelled = reason
+    },
+  })
+  return {
+    body,
+    seen,
+    write: (text: string) => controller?.enqueue(new TextEncoder().encode(text)),
+    end: () => controller?.close(),
+  }
+}
+
+/** The live body of an outcome the stage resolved with. */
+function bodyOf(outcome: Outcome): ReadableStream<Uint8Array> {
+  if (outcome.kind !== 'http' || !(outcome.body instanceof ReadableStream)) {
+    throw new Error('not a live http outcome')
+  }
+  return outcome.body
+}
+
 describe('createTimeoutStage', () => {
   it('turns a slow attempt into a TimeoutError when the limit passes', async () => {
     const ctx = makeContext()
@@ -152,5 +180,116 @@ describe('createTimeoutStage', () => {
     await vi.advanceTimersByTimeAsync(10)
     await pending
     expect(sent[0]).toBe(call)
+  })
+
+  it('holds a live body to the limit: a read past it fails with the TimeoutError', async () => {
+    const ctx = makeContext()
+    const source = liveBody()
+    const { next, sent } = answerAfter(10, { ...httpOutcome(200), body: source.body })
+    const pending = createTimeoutStage(ctx)(makeCall({ timeout: 100 }), next)
+    await vi.advanceTimersByTimeAsync(10)
+    const reader = bodyOf(await pending).getReader()
+    source.write('first')
+    expect((await reader.read()).done).toBe(false)
+    const rest = reader.read()
+    const failed = expect(rest).rejects.toSatisfy(isTimeoutError)
+    await vi.advanceTimersByTimeAsync(90)
+    await failed
+    const error = await rest.catch((e: unknown) => e)
+    expect(error).toMatchObject({ code: 'TIMEOUT', timeout: 100 })
+    expect(source.seen.cancelled).toBe(error)
+    expect(sent[0]?.signal?.reason).toBe(error)
+    expect(ctx.counters.timeouts).toBe(1)
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
+  it('clears the timer once a live body is read to its end', async () => {
+    const ctx = makeContext()
+    const source = liveBody()
+    const { next } = answerAfter(10, { ...httpOutcome(200), body: source.body })
+    const pending = createTimeoutStage(ctx)(makeCall({ timeout: 100 }), next)
+    await vi.advanceTimersByTimeAsync(10)
+    const text = new Response(bodyOf(await pending)).text()
+    source.write('whole')
+    source.end()
+    expect(await text).toBe('whole')
+    expect(vi.getTimerCount()).toBe(0)
+    await vi.advanceTimersByTimeAsync(200)
+    expect(ctx.counters.timeouts).toBe(0)
+  })
+
+  it('clears the timer and releases the source when the reader cancels a live body', async () => {
+    const ctx = makeContext()
+    const source = liveBody()
+    const { next } = answerAfter(10, { ...httpOutcome(200), body: source.body })
+    const pending = createTimeoutStage(ctx)(makeCall({ timeout: 100 }), next)
+    await vi.advanceTimersByTimeAsync(10)
+    await bodyOf(await pending).cancel('not wanted')
+    expect(source.seen.cancelled).toBe('not wanted')
+    expect(vi.getTimerCount()).toBe(0)
+    expect(ctx.counters.timeouts).toBe(0)
+  })
+
+  it("fails a live body with the caller's reason when the caller aborts mid-body", async () => {
+    const ctx = makeContext()
+    const caller = new AbortController()
+    const source = liveBody()
+    const { next } = answerAfter(10, { ...httpOutcome(200), body: source.body })
+    const call = makeCall({ timeout: 100, signal: caller.signal })
+    const pending = createTimeoutStage(ctx)(call, next)
+    await vi.advanceTimersByTimeAsync(10)
+    const read = bodyOf(await pending)
+      .getReader()
+      .read()
+    const reason = new Error('user left')
+    caller.abort(reason)
+    await expect(read).rejects.toBe(reason)
+    expect(source.seen.cancelled).toBe(reason)
+    expect(ctx.counters.timeouts).toBe(0)
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
+  it('leaves an event stream untimed once its headers are in', async () => {
+    const ctx = makeContext()
+    const source = liveBody()
+    const stream: HttpOutcome = {
+      ...httpOutcome(200, '', [['content-type', 'text/event-stream; charset=utf-8']]),
+      body: source.body,
+    }
+    const { next } = answerAfter(10, stream)
+    const pending = createTimeoutStage(ctx)(makeCall({ timeout: 100 }), next)
+    await vi.advanceTimersByTimeAsync(10)
+    expect(bodyOf(await pending)).toBe(source.body)
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
+  it("still aborts an event stream's attempt when the caller aborts after its headers", async () => {
+    const ctx = makeContext()
+    const source = liveBody()
+    const stream: HttpOutcome = {
+      ...httpOutcome(200, '', [['content-type', 'text/event-stream']]),
+      body: source.body,
+    }
+    const caller = new AbortController()
+    const { next, sent } = answerAfter(10, stream)
+    const pending = createTimeoutStage(ctx)(makeCall({ timeout: 100, signal: caller.signal }), next)
+    await vi.advanceTimersByTimeAsync(10)
+    const reader = bodyOf(await pending).getReader()
+    const reason = new Error('caller left')
+    caller.abort(reason)
+    expect(sent[0]?.signal?.aborted).toBe(true)
+    expect(sent[0]?.signal?.reason).toBe(reason)
+    await expect(reader.read()).rejects.toBe(reason)
+  })
+
+  it('forgets the caller once the attempt is over, so a long-lived signal holds nothing', async () => {
+    const ctx = makeContext()
+    const caller = new AbortController()
+    const { next, sent } = answerAfter(10)
+    const pending = createTimeoutStage(ctx)(makeCall({ timeout: 100, signal: caller.signal }), next)
+    await vi.advanceTimersByTimeAsync(10)
+    await pending
+    caller.abort(new Error('late'))
+    expect(sent[0]?.signal?.aborted).toBe(false)
   })
 })

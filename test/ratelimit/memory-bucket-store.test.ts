@@ -17,27 +17,77 @@ bucketStoreConformance('memory, system clock', () => ({ store: new MemoryBucketS
 describe('MemoryBucketStore', () => {
   const bucket = { name: 'rpm', capacity: 2, refillPerSecond: 1 }
 
-  it('refuses a maxKeys that is not a positive integer', () => {
+  it('refuses a maxKeys that is not an integer in [1, 10,000,000]', () => {
     expect(() => new MemoryBucketStore({ maxKeys: 0 })).toThrow(
-      'expected options.maxKeys to be an integer ≥ 1, got 0',
+      'options.maxKeys must be an integer ≥ 1, got 0',
+    )
+    expect(() => new MemoryBucketStore({ maxKeys: 10_000_001 })).toThrow(
+      'options.maxKeys must be at most 10000000, got 10000001',
     )
   })
 
-  it('forgets the least recently used partition only past maxKeys, which then starts full', async () => {
-    const store = new MemoryBucketStore({ clock: { now: () => 0 }, maxKeys: 2 })
-    for (const key of ['a', 'b']) await store.acquire([{ bucket, key, cost: 2 }], 0)
-    await store.acquire([{ bucket, key: 'c', cost: 2 }], 0)
-    expect(await store.balance({ bucket, key: 'a' })).toBe(2)
-    expect(await store.balance({ bucket, key: 'b' })).toBe(0)
+  it('never forgets a partition that holds spent budget: past maxKeys a new key is refused', async () => {
+    const time = { now: 0 }
+    const store = new MemoryBucketStore({ clock: { now: () => time.now }, maxKeys: 2 })
+    await store.acquire([{ bucket, key: 'a', cost: 2 }], 0)
+    time.now = 500
+    await store.acquire([{ bucket, key: 'b', cost: 1 }], 0)
+    // b is full first: 1 s after its call.
+    expect(await store.acquire([{ bucket, key: 'c', cost: 1 }], 60_000)).toEqual({
+      granted: false,
+      retryAfter: 1_000,
+      bucket: 'rpm',
+      exceedsCapacity: false,
+      maxKeys: 2,
+    })
+    expect(await store.balance({ bucket, key: 'a' })).toBe(0.5)
+    expect(await store.balance({ bucket, key: 'b' })).toBe(1)
+    time.now = 1_500
+    expect(await store.acquire([{ bucket, key: 'c', cost: 1 }], 0)).toMatchObject({
+      granted: true,
+    })
+    expect(await store.balance({ bucket, key: 'a' })).toBe(1.5)
   })
 
-  it('holds no room for partitions that are full again', async () => {
+  it('admits a new key that leaves nothing to hold, and keeps a pause past the bound', async () => {
+    const store = new MemoryBucketStore({ clock: { now: () => 0 }, maxKeys: 1 })
+    await store.acquire([{ bucket, key: 'a', cost: 1 }], 0)
+    expect(await store.acquire([{ bucket, key: 'b', cost: 0 }], 0)).toMatchObject({
+      granted: true,
+    })
+    await store.pause([{ bucket, key: 'b' }], 5_000)
+    expect(await store.acquire([{ bucket, key: 'b', cost: 0 }], 0)).toMatchObject({
+      granted: false,
+      retryAfter: 5_000,
+    })
+  })
+
+  it('bounds each bucket by its own maxKeys', async () => {
+    const store = new MemoryBucketStore({ clock: { now: () => 0 }, maxKeys: 1 })
+    const wide = { name: 'wide', capacity: 2, refillPerSecond: 1, maxKeys: 3 }
+    for (const key of ['a', 'b', 'c']) {
+      expect(await store.acquire([{ bucket: wide, key, cost: 1 }], 0)).toMatchObject({
+        granted: true,
+      })
+    }
+    expect(await store.acquire([{ bucket: wide, key: 'd', cost: 1 }], 0)).toMatchObject({
+      granted: false,
+      maxKeys: 3,
+    })
+    await store.acquire([{ bucket, key: 'a', cost: 1 }], 0)
+    expect(await store.acquire([{ bucket, key: 'b', cost: 1 }], 0)).toMatchObject({
+      granted: false,
+      maxKeys: 1,
+    })
+  })
+
+  it('makes room from partitions that a refund left full', async () => {
     const time = { now: 0 }
     const store = new MemoryBucketStore({ clock: { now: () => time.now }, maxKeys: 2 })
     await store.acquire([{ bucket, key: 'busy', cost: 2 }], 0)
     for (const key of ['x', 'y', 'z']) {
       const got = await store.acquire([{ bucket, key, cost: 1 }], 0)
-      if (!got.granted) throw new Error('refused')
+      if (!got.granted) throw new Error(`refused ${key}`)
       await store.refund(got.reservation)
     }
     expect(await store.balance({ bucket, key: 'busy' })).toBe(0)

@@ -4,6 +4,7 @@ import type { Call, Outcome } from '../../src/pipeline.js'
 import { type RateLimitBucketOptions, resolveRateLimit } from '../../src/quota-options.js'
 import { MemoryBucketStore } from '../../src/ratelimit/memory-bucket-store.js'
 import { createRateLimitStage, type RateLimitStage } from '../../src/ratelimit/ratelimit-stage.js'
+import { maxServerWaitMs } from '../../src/validate.js'
 import { httpOutcome, makeCall, makeContext } from '../helpers/call.js'
 
 const origin = 'http://127.0.0.1:1'
@@ -191,6 +192,76 @@ describe('createRateLimitStage', () => {
       ]),
     )
     expect((await rejection(run())).retryAfter).toBe(1_500)
+  })
+
+  // Each way a server can name a wait, asking for years: the bucket holds for an hour at most.
+  const farOff: [string, [string, string][]][] = [
+    ['Retry-After in seconds', [['retry-after', '99999999']]],
+    ['Retry-After as a date in 9999', [['retry-after', 'Fri, 31 Dec 9999 23:59:59 GMT']]],
+    ['retry-after-ms', [['retry-after-ms', '99999999999999']]],
+    [
+      'an OpenAI reset',
+      [
+        ['x-ratelimit-remaining-requests', '0'],
+        ['x-ratelimit-reset-requests', '99999h'],
+      ],
+    ],
+    [
+      'an Anthropic reset',
+      [
+        ['anthropic-ratelimit-requests-remaining', '0'],
+        ['anthropic-ratelimit-requests-reset', '9999-12-31T23:59:59Z'],
+      ],
+    ],
+    ['an IETF RateLimit reset', [['ratelimit', '"default";r=0;t=99999999']]],
+  ]
+  for (const [form, headers] of farOff) {
+    it(`holds a bucket for maxServerWaitMs at most when a 429 asks more by ${form}`, async () => {
+      const { ctx, run } = setup({ name: 'rpm', perSecond: 10, mode: 'reject' })
+      await run(makeCall(), () => httpOutcome(429, '', headers))
+      expect(ctx.seen.filter((e) => e.type === 'paused')).toEqual([
+        expect.objectContaining({ bucket: 'rpm', pause: maxServerWaitMs }),
+      ])
+      expect((await rejection(run())).retryAfter).toBe(maxServerWaitMs)
+      ctx.time.now += maxServerWaitMs
+      await run()
+    })
+  }
+
+  it('refuses a new key while maxKeys partitions hold spent budget, and says so', async () => {
+    const { ctx, run, balance } = setup({
+      name: 'per-user',
+      perSecond: 1,
+      capacity: 2,
+      maxKeys: 2,
+      key: (call) => call.url,
+    })
+    const user = (name: string) => makeCall({ url: `${origin}/${name}` })
+    await run(user('a'))
+    ctx.time.now += 500
+    await run(user('b'))
+    const error = await rejection(run(user('c')))
+    // a is full again 1 s after its call, 500 ms from now.
+    expect(error.retryAfter).toBe(500)
+    expect(error.message).toBe(
+      'rate-limit bucket "per-user" holds spent budget in all of its 2 partitions (maxKeys), and this call\'s key is not one of them: a partition is full again in 500 ms',
+    )
+    expect(ctx.counters).toMatchObject({ partitionRejects: 1, rateLimitRejects: 1 })
+    expect(ctx.seen).toContainEqual(
+      expect.objectContaining({
+        type: 'partitionsFull',
+        bucket: 'per-user',
+        maxKeys: 2,
+        retryAfter: 500,
+      }),
+    )
+    // Neither partition was forgotten to make room.
+    expect(await balance('per-user', `${origin}/a`)).toBe(1.5)
+    expect(await balance('per-user', `${origin}/b`)).toBe(1)
+    ctx.time.now += 500
+    await run(user('c'))
+    expect(await balance('per-user', `${origin}/c`)).toBe(1)
+    expect(await balance('per-user', `${origin}/b`)).toBe(1.5)
   })
 
   it('learns a pause from the error a wrapped function throws', async () => {

@@ -11,6 +11,7 @@ import {
   refund,
   take,
 } from '../../src/ratelimit/token-bucket.js'
+import { maxServerWaitMs, maxTimerMs } from '../../src/validate.js'
 
 // 10 tokens a second (one every 100 ms), a burst of 5.
 const small: BucketLimits = { capacity: 5, refillPerSecond: 10 }
@@ -129,7 +130,7 @@ describe('adjust', () => {
 
 describe('pause', () => {
   it('holds every call back until the pause ends, then admits the burst', () => {
-    const s = pause(fullBucket, t0 + 1_000)
+    const s = pause(fullBucket, 1_000, t0)
     expect(take([s], [1], [small], t0, 0)).toMatchObject({ granted: false, retryAfter: 1_000 })
     let state = s
     const waits: number[] = []
@@ -142,7 +143,7 @@ describe('pause', () => {
   })
 
   it('never shortens a longer pause', () => {
-    const s = pause(pause(fullBucket, t0 + 1_000), t0 + 10)
+    const s = pause(pause(fullBucket, 1_000, t0), 10, t0)
     expect(s.pausedUntil).toBe(t0 + 1_000)
     expect(isIdle(s, t0 + 999)).toBe(false)
     expect(isIdle(s, t0 + 1_000)).toBe(true)
@@ -172,5 +173,78 @@ describe('lower', () => {
     const s = lower(d.states[0] as BucketState, 1, t0, small, t0)
     expect(balance(refund(s, d.debits[0] as number), small, t0)).toBe(1)
     expect(balance(adjust(s, 3, small, t0), small, t0)).toBe(1)
+  })
+})
+
+describe('the math at the edges of what the options accept', () => {
+  const slowest = 1_000 / maxTimerMs
+  const edges: BucketLimits[] = [
+    { capacity: 1, refillPerSecond: slowest },
+    { capacity: Number.MIN_VALUE, refillPerSecond: slowest },
+    { capacity: 2_147_483.647, refillPerSecond: 1 },
+    { capacity: 1e300, refillPerSecond: 1e300 },
+    { capacity: Number.MIN_VALUE, refillPerSecond: Number.MAX_VALUE },
+    { capacity: Number.MAX_VALUE, refillPerSecond: Number.MAX_VALUE },
+  ]
+  const numbersOf = (s: BucketState) => [s.tat, s.pausedUntil, s.syncedAt, s.floor]
+  const sane = (s: BucketState) => {
+    for (const n of numbersOf(s)) expect(Number.isNaN(n)).toBe(false)
+    // Only "never set" may be infinite.
+    expect(s.tat).toBeLessThan(Number.POSITIVE_INFINITY)
+    expect(s.pausedUntil).toBeLessThan(Number.POSITIVE_INFINITY)
+  }
+
+  for (const limits of edges) {
+    it(`never yields NaN nor an endless bucket at capacity ${limits.capacity}, ${limits.refillPerSecond}/s`, () => {
+      const now = 1.7e12
+      for (const cost of [0, limits.capacity / 2, limits.capacity]) {
+        for (const maxWait of [0, maxTimerMs, Number.POSITIVE_INFINITY]) {
+          let state = fullBucket
+          for (let i = 0; i < 3; i++) {
+            const d = take([state], [cost], [limits], now, maxWait)
+            if (!d.granted) {
+              expect(Number.isFinite(d.retryAfter)).toBe(true)
+              break
+            }
+            expect(Number.isFinite(d.wait)).toBe(true)
+            expect(Number.isFinite(d.debits[0] as number)).toBe(true)
+            state = d.states[0] as BucketState
+            sane(state)
+            sane(refund(state, d.debits[0] as number))
+          }
+        }
+      }
+      for (const delta of [
+        -Number.MAX_VALUE,
+        -limits.capacity,
+        limits.capacity,
+        Number.MAX_VALUE,
+      ]) {
+        const s = adjust(fullBucket, delta, limits, now)
+        sane(s)
+        expect(Number.isNaN(balance(s, limits, now))).toBe(false)
+        expect(s.tat).toBeLessThanOrEqual(now + 2 * maxTimerMs)
+      }
+      for (const remaining of [0, limits.capacity, Number.MAX_VALUE, Number.POSITIVE_INFINITY]) {
+        const s = lower(fullBucket, remaining, now, limits, now)
+        sane(s)
+        expect(Number.isNaN(balance(s, limits, now))).toBe(false)
+      }
+      const paused = pause(fullBucket, Number.MAX_VALUE, now)
+      sane(paused)
+      expect(paused.pausedUntil).toBe(now + maxServerWaitMs)
+    })
+  }
+
+  it('waits out a debt of any size within maxTimerMs past empty', () => {
+    const s = adjust(fullBucket, -Number.MAX_VALUE, small, t0)
+    const d = take([s], [1], [small], t0, Number.POSITIVE_INFINITY)
+    expect(d).toMatchObject({ granted: true, wait: maxTimerMs + 100 })
+  })
+
+  it('pauses for maxServerWaitMs at most, whatever the server asked', () => {
+    const s = pause(fullBucket, 99_999_999_000, t0)
+    expect(take([s], [1], [small], t0, 0)).toMatchObject({ retryAfter: maxServerWaitMs })
+    expect(isIdle(s, t0 + maxServerWaitMs)).toBe(true)
   })
 })

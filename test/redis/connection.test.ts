@@ -93,6 +93,8 @@ describe('RedisConnection', () => {
         socket.pipe(upstream).pipe(socket)
         socket.resume()
       }, 300)
+      // The client may leave before the pipes are laid (its handshake is cut at the timeout).
+      socket.on('close', () => upstream.destroy())
       socket.on('error', () => upstream.destroy())
       upstream.on('error', () => socket.destroy())
     })
@@ -106,6 +108,40 @@ describe('RedisConnection', () => {
     expect(await check.exists(key)).toBe(0)
     check.destroy()
     await connection.close()
+    await new Promise((resolve) => proxy.close(resolve))
+  })
+
+  it('closes within its timeout, socket and all, while replies are due that never come', async () => {
+    // A proxy to Redis that can go mute: the client is ready, then hears nothing more.
+    const redisPort = Number(new URL(redisUrl()).port)
+    let mute = false
+    let clientClosed = false
+    const proxy = createServer((socket) => {
+      const upstream = netConnect(redisPort, '127.0.0.1')
+      socket.pipe(upstream)
+      upstream.on('data', (chunk: Buffer) => {
+        if (!mute) socket.write(chunk)
+      })
+      socket.on('close', () => {
+        clientClosed = true
+        upstream.destroy()
+      })
+      socket.on('error', () => upstream.destroy())
+      upstream.on('error', () => socket.destroy())
+    })
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
+    const { port } = proxy.address() as AddressInfo
+    const connection = connect({ url: `redis://127.0.0.1:${port}`, timeout: 100 })
+    expect(await connection.command(['PING'])).toBe('PONG')
+    mute = true
+    await expect(connection.command(['PING'])).rejects.toThrow('within 100 ms')
+    const started = performance.now()
+    await connection.close()
+    expect(performance.now() - started).toBeLessThan(1_000)
+    for (let i = 0; i < 100 && !clientClosed; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+    expect(clientClosed).toBe(true)
     await new Promise((resolve) => proxy.close(resolve))
   })
 

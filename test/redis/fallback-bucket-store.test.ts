@@ -6,6 +6,7 @@ import { RedisBucketStore } from '../../src/redis/redis-bucket-store.js'
 import { resolveRedis } from '../../src/redis/redis-options.js'
 import { realContext, testNamespace } from '../helpers/redis.js'
 import { RedisServer } from '../helpers/redis-server.js'
+import { delay } from '../helpers/upstream.js'
 
 describe('FallbackBucketStore', () => {
   let server: RedisServer
@@ -69,6 +70,40 @@ describe('FallbackBucketStore', () => {
     expect(refused).toMatchObject({ granted: false, degraded: { by: 'fallback' } })
     if (refused.granted) throw new Error('expected a refusal')
     expect(refused.retryAfter).toBeGreaterThan(800)
+  })
+
+  it("starts the local share as spent as Redis' last decision left the bucket", async () => {
+    await server.start()
+    const store = open(1_000)
+    // A slow refill, so that nothing comes back while the test runs: 8 tokens, 0.8 a second.
+    const slow = { bucket: { name: 'slow', capacity: 8, refillPerSecond: 0.8 }, key: 'k' }
+    expect(await store.acquire([{ ...slow, cost: 6 }], 0)).toMatchObject({ granted: true })
+    await server.stop()
+    // Redis left 2 of 8: the local quarter holds half a token, not its 2.
+    const refused = await store.acquire([{ ...slow, cost: 1 }], 0)
+    expect(refused).toMatchObject({ granted: false, degraded: { by: 'fallback' } })
+  })
+
+  it('hands what the local share spent over to Redis before deciding there again', async () => {
+    const store = open()
+    const slow = { bucket: { name: 'slow', capacity: 8, refillPerSecond: 0.8 }, key: 'k' }
+    // Redis is away: the local quarter (2 tokens) is spent whole.
+    expect(await store.acquire([{ ...slow, cost: 2 }], 0)).toMatchObject({
+      granted: true,
+      degraded: { by: 'fallback' },
+    })
+    await server.start()
+    // The connection probes a Redis marked down once a second.
+    let back = false
+    for (let i = 0; i < 100 && !back; i++) {
+      await delay(50)
+      back = (await store.acquire([{ ...slow, cost: 0 }], 0)).degraded === undefined
+    }
+    expect(back).toBe(true)
+    // A fresh Redis held a full bucket; it now holds what the local share left: all but
+    // about a token of 8 spent.
+    expect(await store.acquire([{ ...slow, cost: 2 }], 0)).toMatchObject({ granted: false })
+    expect(await store.balance(slow)).toBeLessThan(2)
   })
 
   it('lowers the local bucket to its share of what the server reports', async () => {

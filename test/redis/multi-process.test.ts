@@ -1,6 +1,8 @@
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { leaseLength } from '../../src/coalesce/redis-lease.js'
+import { redisDefaults } from '../../src/redis/redis-options.js'
 import { ChildScript } from '../helpers/child-process.js'
 import { redisUrl, testNamespace } from '../helpers/redis.js'
 import { delay, reply, startUpstream, type Upstream } from '../helpers/upstream.js'
@@ -51,7 +53,7 @@ describe('coalescing across processes', () => {
 
   it('lets a waiter take over within the lease time when the holder is killed', async () => {
     const timeout = 800
-    const leaseMs = timeout + 1_000
+    const leaseMs = leaseLength(redisDefaults.timeout)
     let answeredAt = 0
     upstream.handle(async (req, res) => {
       // The first call hangs until its process dies; the next is answered at once.

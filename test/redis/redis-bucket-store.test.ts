@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { RedisConnection } from '../../src/redis/connection.js'
 import { RedisBucketStore } from '../../src/redis/redis-bucket-store.js'
 import { type RedisOption, resolveRedis } from '../../src/redis/redis-options.js'
+import { maxServerWaitMs } from '../../src/validate.js'
 import { bucketStoreConformance } from '../conformance/bucket-store.js'
 import { rawClient, realContext, redisUrl, testNamespace } from '../helpers/redis.js'
 import { RedisServer } from '../helpers/redis-server.js'
@@ -94,6 +95,53 @@ describe('RedisBucketStore', () => {
         granted: true,
       })
       expect(await store.balance({ bucket, key: 'k' })).toBeLessThan(0.1)
+    } finally {
+      await raw.close()
+    }
+  })
+})
+
+describe('RedisBucketStore and pauses from before the cap', () => {
+  const bucket = { name: 'rpm', capacity: 2, refillPerSecond: 1 }
+
+  it('cuts a stored pause of years down to maxServerWaitMs and writes it back', async () => {
+    const namespace = testNamespace('long-pause')
+    const store = new RedisBucketStore(connect(namespace))
+    await store.acquire([{ bucket, key: 'k', cost: 1 }], 0)
+    const raw = await rawClient()
+    try {
+      const [key] = await raw.keys(`${namespace}:*`)
+      // What a version without the cap left after `Retry-After: 99999999`.
+      const years = Date.now() + 99_999_999_000
+      await raw.set(key as string, `bwb1 n ${years} n n`, { PX: 99_999_999_000 })
+      const refused = await store.acquire([{ bucket, key: 'k', cost: 1 }], 0)
+      expect(refused).toMatchObject({ granted: false })
+      if (refused.granted) throw new Error('granted')
+      expect(refused.retryAfter).toBeGreaterThan(maxServerWaitMs - 1_000)
+      expect(refused.retryAfter).toBeLessThanOrEqual(maxServerWaitMs)
+      expect(await raw.pTTL(key as string)).toBeLessThanOrEqual(maxServerWaitMs)
+      // Written back: the hour counts from the repair, not from every read.
+      await delay(20)
+      const again = await store.acquire([{ bucket, key: 'k', cost: 1 }], 0)
+      if (again.granted) throw new Error('granted')
+      expect(again.retryAfter).toBeLessThan(refused.retryAfter)
+    } finally {
+      await raw.close()
+    }
+  })
+
+  it('reads a field that is not a finite number as a corrupt value', async () => {
+    const namespace = testNamespace('infinite')
+    const store = new RedisBucketStore(connect(namespace))
+    await store.acquire([{ bucket, key: 'k', cost: 2 }], 0)
+    const raw = await rawClient()
+    try {
+      const [key] = await raw.keys(`${namespace}:*`)
+      await raw.set(key as string, 'bwb1 inf n n n')
+      expect(await store.balance({ bucket, key: 'k' })).toBe(2)
+      expect(await store.acquire([{ bucket, key: 'k', cost: 1 }], 0)).toMatchObject({
+        granted: true,
+      })
     } finally {
       await raw.close()
     }

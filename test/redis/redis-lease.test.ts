@@ -1,6 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { leaseLength } from '../../src/coalesce/redis-lease.js'
 import type { BreakwaterEvent } from '../../src/events.js'
 import { type BreakwaterFetch, type CreateFetchOptions, createFetch } from '../../src/fetch.js'
+import { redisDefaults } from '../../src/redis/redis-options.js'
+import { maxTimerMs } from '../../src/validate.js'
 import { rawClient, redisUrl, testNamespace } from '../helpers/redis.js'
 import { freePort } from '../helpers/redis-server.js'
 import { delay, reply, startUpstream, type Upstream } from '../helpers/upstream.js'
@@ -62,8 +65,9 @@ describe('coalescing across instances with a Redis lease', () => {
       if (hitsOf('/renew') < 3) return reply(res, 503)
       reply(res, 200, 'third time lucky')
     })
-    // The lease is timeout + 1 s = 1.1 s; the holder's retries take 1.4 s.
-    const retry = { maxAttempts: 3, baseDelay: 700, backoff: 'fixed', jitter: 'none' } as const
+    // The lease runs out unrenewed after leaseMs; the holder's retries take 1.2 times that.
+    const baseDelay = leaseLength(redisDefaults.timeout) * 0.6
+    const retry = { maxAttempts: 3, baseDelay, backoff: 'fixed', jitter: 'none' } as const
     const holder = open({ namespace, timeout: 100, retry })
     const holding = holder(`${upstream.url}/renew`)
     await delay(50)
@@ -148,5 +152,13 @@ describe('coalescing across instances with a Redis lease', () => {
     expect(hitsOf('/alone')).toBe(1)
     expect(a.stats()).toMatchObject({ coalesced: 2, redisFallbacks: 1 })
     expect(types()).toContain('redisFallback')
+  })
+})
+
+describe('leaseLength', () => {
+  it('lasts 3 s, or three Redis timeouts when longer, in whole ms a timer can hold', () => {
+    expect(leaseLength(redisDefaults.timeout)).toBe(3_000)
+    expect(leaseLength(1_000.2)).toBe(3_001)
+    expect(leaseLength(maxTimerMs)).toBe(maxTimerMs)
   })
 })

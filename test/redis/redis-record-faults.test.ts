@@ -7,9 +7,12 @@ import { freePort } from '../helpers/redis-server.js'
 import { delay, reply, startUpstream, type Upstream } from '../helpers/upstream.js'
 
 describe('idempotency records through a Redis that fails', () => {
-  const faults = useRedisFaults((_req, res, seenReq, index) => {
-    reply(res, 201, `#${index} ${seenReq.body}`)
-  })
+  const faults = useRedisFaults(
+    (_req, res, seenReq, index) => {
+      reply(res, 201, `#${index} ${seenReq.body}`)
+    },
+    ['--enable-debug-command', 'local'],
+  )
   const { upstream, seen } = faults
 
   const open = (namespace: string, url = faults.server.url) =>
@@ -124,6 +127,59 @@ describe('idempotency records through a Redis that fails', () => {
     expect(other.ms).toBeLessThan(1_000)
   })
 
+  it('sends each keyed POST of one process upstream once, whatever Redis does between repeats', async () => {
+    const { server } = faults
+    await server.start()
+    const fetch = open(testNamespace('record-chaos'))
+    const sent: string[] = []
+    const answers = new Map<string, Set<string>>()
+    const send = async (key: string) => {
+      const { status, text } = await post(fetch, key, key)
+      expect(status).toBe(201)
+      answers.set(key, (answers.get(key) ?? new Set()).add(text))
+    }
+    /**
+     * One phase: new keys, each sent twice at once and once more while `fault` is under way,
+     * so that some are in flight on Redis claims when it strikes; and every key of the phases
+     * before, sent again.
+     */
+    const phase = async (name: string, fault: () => Promise<unknown>) => {
+      const fresh = Array.from({ length: 6 }, (_, i) => `${name}-${i}`)
+      const calls = [...sent, ...fresh, ...fresh].map(send)
+      sent.push(...fresh)
+      // The upstream takes 50 ms: the fresh keys are running when the fault starts.
+      await delay(20)
+      const striking = fault()
+      await delay(20)
+      calls.push(...fresh.map(send), ...sent.map(send))
+      await Promise.all([...calls, striking])
+    }
+    await phase('up', async () => {})
+    await phase('paused', async () => {
+      await server.cli('CLIENT', 'PAUSE', '1000', 'ALL')
+      await delay(1_000)
+    })
+    // redis-cli answers once the server wakes.
+    await phase('asleep', () => server.cli('DEBUG', 'SLEEP', '0.5'))
+    // Restarted empty: what it held of this process is gone.
+    await phase('restarted', async () => {
+      await server.stop()
+      await server.start()
+    })
+    await phase('killed', () => server.stop())
+    await server.start()
+    await phase('back', async () => {})
+
+    const arrivals = new Map<string, number>()
+    for (const { body } of upstream.requests) arrivals.set(body, (arrivals.get(body) ?? 0) + 1)
+    const twice = sent.filter((key) => arrivals.get(key) !== 1)
+    expect(twice.map((key) => `${key} x${arrivals.get(key) ?? 0}`)).toEqual([])
+    expect(upstream.requests).toHaveLength(sent.length)
+    // Every repeat got the one answer there was.
+    for (const key of sent) expect(answers.get(key)?.size).toBe(1)
+    expect(fetch.stats().redisFallbacks).toBeGreaterThan(0)
+  })
+
   it('completes a keyed call that was waiting on another instance when Redis stops', async () => {
     await faults.server.start()
     const namespace = testNamespace('record-wait')
@@ -162,40 +218,51 @@ describe('a corrupt idempotency record in Redis', () => {
   it('is treated as absent and reported, never served and never thrown', async () => {
     const namespace = testNamespace('record-corrupt')
     const seen: BreakwaterEvent[] = []
-    const fetch = createFetch({
-      redis: redisUrl(),
-      namespace,
-      retry: false,
-      onEvent: (e) => seen.push(e),
-    })
+    const fetches: BreakwaterFetch[] = []
+    /** Another process, as far as records go: an instance with no copy of its own yet. */
+    const open = () => {
+      const fetch = createFetch({
+        redis: redisUrl(),
+        namespace,
+        retry: false,
+        onEvent: (e) => seen.push(e),
+      })
+      fetches.push(fetch)
+      return fetch
+    }
+    const send = async (fetch: BreakwaterFetch) => {
+      const res = await fetch(`${upstream.url}/pay`, {
+        method: 'POST',
+        body: 'five euros',
+        breakwater: { idempotencyKey: 'pay-1' },
+      })
+      return { text: await res.text(), replayed: res.headers.get('idempotent-replayed') }
+    }
+    const first = open()
     try {
-      const send = async () => {
-        const res = await fetch(`${upstream.url}/pay`, {
-          method: 'POST',
-          body: 'five euros',
-          breakwater: { idempotencyKey: 'pay-1' },
-        })
-        return { text: await res.text(), replayed: res.headers.get('idempotent-replayed') }
-      }
-      const first = await send()
+      const original = await send(first)
       const keys = await raw.keys(`${namespace}:idem:*`)
       expect(keys).toHaveLength(1)
       const key = keys[0] as string
       for (const garbage of ['not ours', `${(await raw.get(key))?.slice(0, 80)}`]) {
         await raw.set(key, garbage, { PX: 60_000 })
+        // The process that recorded the key replays it from its own copy; another one, which
+        // has only Redis to go by, meets the garbage.
+        expect(await send(first)).toEqual({ text: original.text, replayed: 'true' })
+        const other = open()
         const calls = upstream.requests.length
-        const again = await send()
+        const again = await send(other)
         expect(again.replayed).toBeNull()
-        expect(again.text).not.toBe(first.text)
+        expect(again.text).not.toBe(original.text)
         expect(upstream.requests.length).toBe(calls + 1)
         // The new outcome was recorded in its place, and is replayed.
-        expect(await send()).toEqual({ text: again.text, replayed: 'true' })
+        expect(await send(open())).toEqual({ text: again.text, replayed: 'true' })
       }
       const errors = seen.filter((e) => e.type === 'recordError')
       expect(errors).toHaveLength(2)
-      expect(fetch.stats().redisFallbacks).toBe(0)
+      for (const fetch of fetches) expect(fetch.stats().redisFallbacks).toBe(0)
     } finally {
-      await fetch.close()
+      await Promise.all(fetches.map((f) => f.close()))
     }
   })
 })

@@ -7,7 +7,7 @@ import { resolveRedis } from '../../src/redis/redis-options.js'
 import { RedisRecordStore } from '../../src/redis/redis-record-store.js'
 import { recordStoreConformance } from '../conformance/record-store.js'
 import { rawClient, realContext, redisUrl, testNamespace } from '../helpers/redis.js'
-import { freePort } from '../helpers/redis-server.js'
+import { freePort, RedisServer } from '../helpers/redis-server.js'
 
 const connections: RedisConnection[] = []
 afterAll(async () => {
@@ -71,11 +71,15 @@ describe('RedisRecordStore', () => {
     const { store } = open()
     const first = await claimed(store, 'bytes')
     await store.complete('bytes', first.token, created, 60_000)
-    expect(await store.claim('bytes', 'fp', 30_000)).toEqual({ status: 'done', outcome: created })
+    expect(await store.claim('bytes', 'fp', 30_000)).toEqual({
+      status: 'done',
+      outcome: created,
+      ttlLeft: expect.any(Number),
+    })
     const second = await claimed(store, 'void')
     await store.complete('void', second.token, { kind: 'value', value: undefined }, 60_000)
     const again = await store.claim('void', 'fp', 30_000)
-    expect(again).toEqual({ status: 'done', outcome: { kind: 'value', value: undefined } })
+    expect(again).toMatchObject({ status: 'done', outcome: { kind: 'value', value: undefined } })
   })
 
   it('records nothing for a value JSON cannot carry, and the record stays in flight', async () => {
@@ -138,5 +142,36 @@ describe('RedisRecordStore', () => {
     const waiting = store.wait('held', undefined)
     await store.close()
     await expect(waiting).resolves.toBeUndefined()
+  })
+})
+
+describe('RedisRecordStore on a Redis that goes away for a while', () => {
+  let server: RedisServer
+  beforeAll(async () => {
+    server = await RedisServer.create()
+  })
+  afterAll(() => server.stop())
+
+  it('releases a record whose release failed, once Redis answers again', async () => {
+    const namespace = testNamespace('records-release')
+    const [store, other] = [connect(server.url, namespace), connect(server.url, namespace)].map(
+      (c) => new RedisRecordStore(c),
+    ) as [RedisRecordStore, RedisRecordStore]
+    const claim = await store.claim('k', 'fp', 30_000)
+    if (claim.status !== 'claimed') throw new Error(`not claimed: ${claim.status}`)
+    await server.cli('CLIENT', 'PAUSE', '300', 'ALL')
+    // One timeout marks Redis down: the release that follows is never sent.
+    expect(isRedisUnavailable(await store.claim('x', 'fp', 30_000).catch((e) => e))).toBe(true)
+    await expect(store.release('k', claim.token)).rejects.toThrow('Redis is marked down')
+    let status = ''
+    for (let i = 0; i < 30 && status !== 'claimed'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      // Any claim that gets through lets go of what failed before it.
+      await store.claim(`probe-${i}`, 'fp', 1_000).catch(() => undefined)
+      status = (await other.claim('k', 'fp', 30_000).catch(() => ({ status: 'failed' }))).status
+    }
+    // Without it, the key would be in flight for the whole 30 s lease, with nobody behind it.
+    expect(status).toBe('claimed')
+    await Promise.all([store.close(), other.close()])
   })
 })
