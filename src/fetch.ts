@@ -1,12 +1,13 @@
 import { Agent, Response as UndiciResponse, fetch as undiciFetch } from 'undici'
-import { type CallOptions, resolveCallOptions } from './call-options.js'
-import { createInstance, type Instance } from './instance.js'
-import { httpKey } from './key.js'
+import { createInstance, type Instance } from './chain.js'
+import type { Call } from './core/call.js'
+import { type CallOptions, resolveCallOptions } from './core/call-options.js'
+import { httpKey } from './core/key.js'
+import type { HttpOutcome } from './core/outcome.js'
+import type { Stats } from './core/stats.js'
+import { func } from './core/validate.js'
 import { type BreakwaterOptions, type ResolvedOptions, resolveOptions } from './options.js'
-import type { Call, HttpOutcome } from './pipeline.js'
-import type { Stats } from './stats.js'
 import { createFetchTransport, type FetchLike } from './transport/fetch-transport.js'
-import { func } from './validate.js'
 
 /** `createFetch` options: every breakwater option, plus the fetch to send through. */
 export interface CreateFetchOptions extends BreakwaterOptions {

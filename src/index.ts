@@ -1,6 +1,10 @@
-export type { CacheOptions } from './cache-options.js'
-export type { CallOptions } from './call-options.js'
-export type { Clock } from './clock.js'
+export type { BreakerOptions } from './breaker/options.js'
+export type { CacheOptions } from './cache/options.js'
+export type { ConcurrencyOptions } from './concurrency/options.js'
+export type { CallDetails } from './core/call-details.js'
+export type { CallInfo } from './core/call-info.js'
+export type { CallOptions } from './core/call-options.js'
+export type { Clock } from './core/clock.js'
 export {
   BreakwaterError,
   type BreakwaterErrorCode,
@@ -15,36 +19,30 @@ export {
   isTimeoutError,
   RateLimitError,
   TimeoutError,
-} from './errors.js'
+} from './core/errors.js'
 export {
   type BreakerStateName,
   type BreakwaterEvent,
   type BreakwaterEventType,
   channelNames,
-} from './events.js'
+} from './core/events.js'
+export type { Stats } from './core/stats.js'
 export {
   type BreakwaterFetch,
   type BreakwaterRequestInit,
   type CreateFetchOptions,
   createFetch,
 } from './fetch.js'
-export type { BreakwaterOptions, CallInfo } from './options.js'
-export type {
-  CallDetails,
-  ConcurrencyOptions,
-  IdempotencyOptions,
-  RateLimitBucketOptions,
-  ServerLimit,
-} from './quota-options.js'
-export type { RedisL1Options, RedisOption, RedisOptions } from './redis/redis-options.js'
+export type { IdempotencyOptions } from './idempotency/options.js'
+export type { BreakwaterOptions } from './options.js'
+export type { RateLimitBucketOptions, ServerLimit } from './ratelimit/options.js'
+export type { RedisL1Options, RedisOption, RedisOptions } from './redis/options.js'
 export type {
   Backoff,
-  BreakerOptions,
   Jitter,
   RetryBudgetOptions,
   RetryContext,
   RetryOptions,
-} from './retry-options.js'
-export type { Stats } from './stats.js'
+} from './retry/options.js'
 export type { FetchInit, FetchLike, ResponseLike } from './transport/fetch-transport.js'
 export { type WrapOptions, type Wrapped, wrap } from './wrap.js'

@@ -3,48 +3,45 @@
  * validates each part with the resolver beside its type (cache-options.ts, retry-options.ts,
  * quota-options.ts, redis/redis-options.ts).
  */
+
+import {
+  type BreakerOptions,
+  breakerDefaults,
+  type ResolvedBreaker,
+  resolveBreaker,
+} from './breaker/options.js'
 import {
   type CacheOptions,
   cacheDefaults,
   type ResolvedCache,
   resolveCache,
-} from './cache-options.js'
-import type { Clock } from './clock.js'
-import { systemClock } from './clock.js'
-import type { BreakwaterEvent } from './events.js'
+} from './cache/options.js'
 import {
   type ConcurrencyOptions,
+  type ResolvedConcurrency,
+  resolveConcurrency,
+} from './concurrency/options.js'
+import type { Clock } from './core/clock.js'
+import { systemClock } from './core/clock.js'
+import type { BreakwaterEvent } from './core/events.js'
+import { boolean, func, isNonEmptyString, object, show, timerMs } from './core/validate.js'
+import {
   type IdempotencyOptions,
+  type ResolvedIdempotency,
+  resolveIdempotency,
+} from './idempotency/options.js'
+import {
   type RateLimitBucketOptions,
   type ResolvedBucket,
-  type ResolvedConcurrency,
-  type ResolvedIdempotency,
-  resolveConcurrency,
-  resolveIdempotency,
   resolveRateLimit,
-} from './quota-options.js'
-import { type RedisOption, type ResolvedRedis, resolveRedis } from './redis/redis-options.js'
+} from './ratelimit/options.js'
+import { type RedisOption, type ResolvedRedis, resolveRedis } from './redis/options.js'
 import {
-  type BreakerOptions,
-  breakerDefaults,
-  type ResolvedBreaker,
   type ResolvedRetry,
   type RetryOptions,
-  resolveBreaker,
   resolveRetry,
   retryDefaults,
-} from './retry-options.js'
-import { boolean, func, isNonEmptyString, object, show, timerMs } from './validate.js'
-
-/** What a breaker scope function, a `retryOn` hook and events may know of a call. */
-export interface CallInfo {
-  /** Upper-case HTTP method; `'CALL'` for a wrapped function. */
-  readonly method: string
-  /** Absolute URL; `''` for a wrapped function. */
-  readonly url: string
-  /** `scheme://host[:port]`, or the wrapped function's name. */
-  readonly origin: string
-}
+} from './retry/options.js'
 
 /** Everything `createFetch` and `wrap` accept; every part is optional, `false` turns it off. */
 export interface BreakwaterOptions {

@@ -1,11 +1,12 @@
-import { checkIdempotencyKey } from './call-options.js'
-import { createInstance } from './instance.js'
-import { canonicalJson, valueKey } from './key.js'
+import { createInstance } from './chain.js'
+import type { Call } from './core/call.js'
+import { checkIdempotencyKey } from './core/call-options.js'
+import { canonicalJson, valueKey } from './core/key.js'
+import type { ValueOutcome } from './core/outcome.js'
+import type { Stats } from './core/stats.js'
+import { func, isNonEmptyString, show } from './core/validate.js'
 import { type BreakwaterOptions, resolveOptions } from './options.js'
-import type { Call, ValueOutcome } from './pipeline.js'
-import type { Stats } from './stats.js'
 import { createFunctionTransport } from './transport/function-transport.js'
-import { func, isNonEmptyString, show } from './validate.js'
 
 /** `wrap` options: every breakwater option, plus how calls are keyed and named. */
 export interface WrapOptions<A extends unknown[]> extends BreakwaterOptions {

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
-import { credentialHeaders } from '../../src/key.js'
+import { credentialHeaders } from '../../src/core/key.js'
 
 /**
  * How the chaos upstream answers a path, by its first segment:

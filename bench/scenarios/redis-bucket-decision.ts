@@ -1,12 +1,12 @@
 import { createClient } from '@redis/client'
 import { RateLimiterRedis } from 'rate-limiter-flexible'
-import { systemClock } from '../../src/clock.js'
-import { Events } from '../../src/events.js'
+import { systemClock } from '../../src/core/clock.js'
+import { Events } from '../../src/core/events.js'
+import { Counters } from '../../src/core/stats.js'
 import type { BucketRequest, BucketSpec } from '../../src/ratelimit/bucket-store.js'
+import { RedisBucketStore } from '../../src/ratelimit/redis-bucket-store.js'
 import { RedisConnection } from '../../src/redis/connection.js'
-import { RedisBucketStore } from '../../src/redis/redis-bucket-store.js'
-import { resolveRedis } from '../../src/redis/redis-options.js'
-import { Counters } from '../../src/stats.js'
+import { resolveRedis } from '../../src/redis/options.js'
 import { type Check, measure, ratio, type Scenario } from '../scenario.js'
 
 // Budgets so large that no decision while measuring is a refusal: the figures are of grants.

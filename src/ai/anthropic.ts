@@ -1,6 +1,6 @@
+import { integer } from '../core/validate.js'
 import type { BreakwaterOptions } from '../options.js'
-import type { RetryContext } from '../retry-options.js'
-import { integer } from '../validate.js'
+import type { RetryContext } from '../retry/options.js'
 import {
   assemble,
   limit,

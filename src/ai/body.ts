@@ -4,8 +4,10 @@
  * refusal by `retryOn` and `retryAfter`. Each body's bytes are decoded and parsed the first
  * time only.
  */
-import { isEventStream } from '../cache/freshness.js'
-import { headerOf, type Outcome } from '../pipeline.js'
+
+import type { Outcome } from '../core/outcome.js'
+import { isEventStream } from '../http/content-type.js'
+import { headerOf } from '../http/headers.js'
 import { type JsonEvent, jsonEvents } from './sse.js'
 
 const decoder = new TextDecoder()

@@ -4,8 +4,8 @@
  * (`wrap`): the SDKs keep the parsed body on `error.error`, or its text in `error.message`.
  */
 
-import type { Outcome } from '../pipeline.js'
-import type { RetryContext } from '../retry-options.js'
+import type { Outcome } from '../core/outcome.js'
+import type { RetryContext } from '../retry/options.js'
 import { isStreamOutcome, jsonEventsOf, jsonOf } from './body.js'
 import { isRecord } from './params.js'
 

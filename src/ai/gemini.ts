@@ -1,5 +1,5 @@
 import type { BreakwaterOptions } from '../options.js'
-import type { RetryContext } from '../retry-options.js'
+import type { RetryContext } from '../retry/options.js'
 import { errorOf } from './error-body.js'
 import { isRecord } from './params.js'
 import {

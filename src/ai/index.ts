@@ -1,9 +1,5 @@
 export { type AnthropicPresetOptions, anthropic } from './anthropic.js'
-export {
-  type CachePolicy,
-  isCacheableCall,
-  isDeterministic,
-} from './deterministic.js'
+export { type CachePolicy, isCacheableCall, isDeterministic } from './deterministic.js'
 export { errorOf, isErrorAnswer } from './error-body.js'
 export { type GeminiPresetOptions, gemini } from './gemini.js'
 export { type OpenAIPresetOptions, openai } from './openai.js'

@@ -2,12 +2,13 @@
  * What the three presets share: validating their arguments once, and assembling breakwater
  * options from a provider's rules (statuses, refusals, buckets).
  */
-import type { CacheOptions } from '../cache-options.js'
+import type { CacheOptions } from '../cache/options.js'
+import type { CallDetails } from '../core/call-details.js'
+import type { Outcome } from '../core/outcome.js'
+import { boolean, checkKeys, show } from '../core/validate.js'
 import type { BreakwaterOptions } from '../options.js'
-import type { Outcome } from '../pipeline.js'
-import type { CallDetails, RateLimitBucketOptions, ServerLimit } from '../quota-options.js'
-import type { RetryContext, RetryOptions } from '../retry-options.js'
-import { boolean, checkKeys, show } from '../validate.js'
+import type { RateLimitBucketOptions, ServerLimit } from '../ratelimit/options.js'
+import type { RetryContext, RetryOptions } from '../retry/options.js'
 import { type CachePolicy, isCacheableCall } from './deterministic.js'
 import { isErrorAnswer } from './error-body.js'
 import { type Params, paramsOf } from './params.js'

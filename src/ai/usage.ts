@@ -10,7 +10,7 @@
  * last OpenAI chunk (with `stream_options.include_usage`) or `response.completed`, and every
  * Gemini chunk, the last one being the total.
  */
-import type { Outcome } from '../pipeline.js'
+import type { Outcome } from '../core/outcome.js'
 import { isStreamOutcome, jsonEventsOf, jsonOf } from './body.js'
 import { count, isRecord } from './params.js'
 import { type JsonEvent, jsonEvents } from './sse.js'

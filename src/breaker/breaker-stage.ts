@@ -1,11 +1,13 @@
 import { LRUCache } from 'lru-cache'
-import type { StageContext } from '../context.js'
-import { eventBase } from '../context.js'
-import { CircuitOpenError, isInvalidResponseError, isRateLimitError } from '../errors.js'
-import type { Call, Outcome, Stage } from '../pipeline.js'
-import type { ResolvedBreaker } from '../retry-options.js'
+import type { Call } from '../core/call.js'
+import type { StageContext } from '../core/context.js'
+import { eventBase } from '../core/context.js'
+import { CircuitOpenError, isInvalidResponseError, isRateLimitError } from '../core/errors.js'
+import type { Outcome } from '../core/outcome.js'
+import type { Stage } from '../core/stage.js'
 import type { BreakerState } from './breaker-state.js'
 import { admit, closed, onFailure, onInconclusive, onSuccess } from './breaker-state.js'
+import type { ResolvedBreaker } from './options.js'
 
 /** Scopes come from user input (hosts, a user's scope function), so their number is capped. */
 const maxScopes = 1_000

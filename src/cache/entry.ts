@@ -1,5 +1,5 @@
-import type { Outcome } from '../pipeline.js'
-import { isReasonPhrase, isResponseStatus } from '../transport/status-line.js'
+import type { Outcome } from '../core/outcome.js'
+import { isReasonPhrase, isResponseStatus } from '../http/status-line.js'
 import type { EntryTimes } from './freshness.js'
 
 /** What the cache stage keeps under a call's key. */

@@ -2,8 +2,10 @@
  * Whether an outcome may be stored, for how long, and what a stored entry is good for at a given
  * moment. Pure: the caller passes `now` (RFC 9111 for freshness, RFC 5861 for the stale windows).
  */
-import type { HttpOutcome, Outcome } from '../pipeline.js'
-import { isComplete } from '../pipeline.js'
+import type { HttpOutcome, Outcome } from '../core/outcome.js'
+import { isComplete } from '../core/outcome.js'
+import { isEventStream } from '../http/content-type.js'
+import { setsCookie } from '../http/headers.js'
 
 /** The response directives breakwater acts on; ages in seconds, as sent. */
 export interface CacheControl {
@@ -168,25 +170,6 @@ function isStorableResponse(outcome: HttpOutcome, maxBodyBytes: number, streams:
     if (name === 'content-type' && !streams && isEventStream(value)) return false
   }
   return true
-}
-
-/**
- * True when the answer sets a cookie. A cookie belongs to the one client whose request caused
- * it: handed to other callers (stored, or shared by a flight) it would leak that session.
- */
-export function setsCookie(outcome: Outcome): boolean {
-  if (outcome.kind !== 'http') return false
-  return outcome.headers.some(([name]) => name === 'set-cookie')
-}
-
-function mediaTypeOf(contentType: string): string {
-  const semicolon = contentType.indexOf(';')
-  return (semicolon === -1 ? contentType : contentType.slice(0, semicolon)).trim().toLowerCase()
-}
-
-/** True for a `content-type` of `text/event-stream`, whatever its parameters. */
-export function isEventStream(contentType: string): boolean {
-  return mediaTypeOf(contentType) === 'text/event-stream'
 }
 
 /** Every `cache-control` line, joined as RFC 9110 §5.3 allows. */

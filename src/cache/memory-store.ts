@@ -1,6 +1,6 @@
 import { Keyv, type KeyvStoreAdapter, type StoredData } from 'keyv'
 import { LRUCache } from 'lru-cache'
-import type { Outcome } from '../pipeline.js'
+import type { Outcome } from '../core/outcome.js'
 import { isEntry } from './entry.js'
 
 export interface MemoryKeyvOptions {

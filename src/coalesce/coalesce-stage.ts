@@ -1,7 +1,8 @@
-import { setsCookie } from '../cache/freshness.js'
-import type { StageContext } from '../context.js'
-import { eventBase } from '../context.js'
-import { discard, type Stage } from '../pipeline.js'
+import type { StageContext } from '../core/context.js'
+import { eventBase } from '../core/context.js'
+import { discard } from '../core/outcome.js'
+import type { Stage } from '../core/stage.js'
+import { setsCookie } from '../http/headers.js'
 import { SingleFlight } from './single-flight.js'
 
 /** The coalescing stage and a count of what it has in flight, for `stats().inFlight`. */

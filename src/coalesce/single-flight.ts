@@ -1,4 +1,4 @@
-import { discard, type Outcome } from '../pipeline.js'
+import { discard, type Outcome } from '../core/outcome.js'
 
 /** What one caller of `SingleFlight.run` gets. */
 export interface FlightResult {

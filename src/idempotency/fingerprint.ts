@@ -3,8 +3,9 @@
  * I/O. Both are sha-256 hashes, so no credential and no body is ever stored as it is.
  */
 import { createHash, hash } from 'node:crypto'
-import { credentialHeaders, normalizeUrl } from '../key.js'
-import type { Call, Outcome } from '../pipeline.js'
+import type { Call } from '../core/call.js'
+import { credentialHeaders, normalizeUrl } from '../core/key.js'
+import type { Outcome } from '../core/outcome.js'
 import type { RecordedOutcome } from './record-store.js'
 
 const credentialSet = new Set(credentialHeaders)

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto'
-import { eventBase, reportFallback, type StageContext } from '../context.js'
-import { IdempotencyConflictError } from '../errors.js'
-import type { Call, Next, Outcome, Stage } from '../pipeline.js'
-import type { ResolvedIdempotency } from '../quota-options.js'
+import type { Call } from '../core/call.js'
+import { eventBase, reportFallback, type StageContext } from '../core/context.js'
+import { IdempotencyConflictError } from '../core/errors.js'
+import type { Outcome } from '../core/outcome.js'
+import type { Next, Stage } from '../core/stage.js'
 import { fingerprintOf, isRecordable, recordKeyOf } from './fingerprint.js'
 import { MemoryRecordStore } from './memory-record-store.js'
+import type { ResolvedIdempotency } from './options.js'
 import type { ClaimNotes, RecordedOutcome, RecordStore } from './record-store.js'
 
 export interface IdempotencyStage {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
-import { nap } from '../clock.js'
+import { nap } from '../core/clock.js'
 import type { ClaimResult, RecordedOutcome, RecordStore } from './record-store.js'
 
 type MemoryRecord =

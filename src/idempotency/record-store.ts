@@ -1,4 +1,4 @@
-import type { HttpOutcome, ValueOutcome } from '../pipeline.js'
+import type { HttpOutcome, ValueOutcome } from '../core/outcome.js'
 
 /** An outcome a record can hold: complete bytes or a value, never a live stream. */
 export type RecordedOutcome =

@@ -8,8 +8,9 @@
  * - IETF draft-ietf-httpapi-ratelimit-headers: `RateLimit: "name";r=50;t=30`, whose policy's
  *   unit (`qu` in `RateLimit-Policy`, `requests` by default) names the limit.
  */
-import type { ServerLimit } from '../quota-options.js'
-import type { HeaderReader } from '../retry/retry-after.js'
+
+import type { HeaderReader } from '../http/header-reader.js'
+import type { ServerLimit } from './options.js'
 
 /** One server-side limit as the server reports it. */
 export interface ServerQuota {

@@ -1,5 +1,5 @@
-import { type Clock, systemClock } from '../clock.js'
-import { memoryCount } from '../validate.js'
+import { type Clock, systemClock } from '../core/clock.js'
+import { memoryCount } from '../core/validate.js'
 import type {
   Acquired,
   BucketLowering,

@@ -12,7 +12,7 @@
  * Every input the options accept keeps the numbers finite: T is at most `maxTimerMs` (so never
  * Infinity, whose `0 · T` would be NaN) and so is τ; a debt and a pause are bounded here too.
  */
-import { maxServerWaitMs, maxTimerMs } from '../validate.js'
+import { maxServerWaitMs, maxTimerMs } from '../core/validate.js'
 
 /** The configured budget of one bucket. */
 export interface BucketLimits {

@@ -1,4 +1,4 @@
-import { nap } from '../clock.js'
+import { nap } from '../core/clock.js'
 
 /**
  * Callers waiting for their granted start. Each wait ends on its timer, on the caller's abort

@@ -1,6 +1,7 @@
 import { createClient, ErrorReply } from '@redis/client'
 import { admit, type BreakerState, closed, onFailure, onSuccess } from '../breaker/breaker-state.js'
-import type { StageContext } from '../context.js'
+import type { StageContext } from '../core/context.js'
+import type { ResolvedRedis } from './options.js'
 import {
   isCluster,
   isRedisUnavailable,
@@ -9,7 +10,6 @@ import {
   RedisUnavailableError,
   type Send,
 } from './redis-client.js'
-import type { ResolvedRedis } from './redis-options.js'
 
 /**
  * Failed operations that mark Redis down: one. A call makes several Redis operations (read,

@@ -2,7 +2,7 @@
  * Retry delays as pure math: no clock, no timers, and the randomness is passed in, so every
  * delay can be tested exactly.
  */
-import type { Backoff, Jitter } from '../retry-options.js'
+import type { Backoff, Jitter } from './options.js'
 
 /** What shapes a delay; `ResolvedRetry` satisfies it. */
 export interface BackoffSettings {

@@ -2,9 +2,10 @@
  * What one attempt's failure was, and whether another attempt may help: pure, no I/O. Reads an
  * HTTP outcome, or whatever a transport or a wrapped SDK threw.
  */
-import { isTimeoutError } from '../errors.js'
-import { headerOf, type Outcome } from '../pipeline.js'
-import type { HeaderReader } from './retry-after.js'
+import { isTimeoutError } from '../core/errors.js'
+import type { Outcome } from '../core/outcome.js'
+import type { HeaderReader } from '../http/header-reader.js'
+import { headerOf } from '../http/headers.js'
 
 /** Network failures that a later attempt may not meet (resets, refusals, timeouts, DNS hiccups). */
 export const retryableCodes: ReadonlySet<string> = new Set([

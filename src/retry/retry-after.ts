@@ -1,9 +1,8 @@
+import type { HeaderReader } from '../http/header-reader.js'
+
 /**
  * How long a server asked us to wait, read from its headers: pure, `now` comes from the caller.
  */
-
-/** Reads one header by its lower-case name; `undefined` when absent. */
-export type HeaderReader = (name: string) => string | undefined
 
 // Unsigned decimals only: a sign, an exponent or hex would be a server bug, not a wait.
 const decimal = /^\d+(?:\.\d+)?$/

@@ -1,7 +1,9 @@
-import { InvalidResponseError } from '../errors.js'
-import type { Call, HttpOutcome, Next } from '../pipeline.js'
-import type { Counters } from '../stats.js'
-import { isResponseStatus, reasonPhraseOf } from './status-line.js'
+import type { Call } from '../core/call.js'
+import { InvalidResponseError } from '../core/errors.js'
+import type { HttpOutcome } from '../core/outcome.js'
+import type { Next } from '../core/stage.js'
+import type { Counters } from '../core/stats.js'
+import { isResponseStatus, reasonPhraseOf } from '../http/status-line.js'
 
 /** The part of a WHATWG `Response` the transport reads. */
 export interface ResponseLike {

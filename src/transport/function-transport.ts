@@ -1,5 +1,7 @@
-import type { Call, Next, ValueOutcome } from '../pipeline.js'
-import type { Counters } from '../stats.js'
+import type { Call } from '../core/call.js'
+import type { ValueOutcome } from '../core/outcome.js'
+import type { Next } from '../core/stage.js'
+import type { Counters } from '../core/stats.js'
 
 /** Calls the wrapped function once with the call's arguments; what it throws goes up as is. */
 export function createFunctionTransport(

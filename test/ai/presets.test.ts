@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { protoDuration } from '../../src/ai/gemini.js'
 import { anthropic, gemini, openai } from '../../src/ai/index.js'
 import { createFetch, type RetryContext, wrap } from '../../src/index.js'
-import type { RateLimitBucketOptions } from '../../src/quota-options.js'
+import type { RateLimitBucketOptions } from '../../src/ratelimit/options.js'
 
 const bucketsOf = (options: ReturnType<typeof anthropic>) =>
   (options.rateLimit ?? []) as readonly RateLimitBucketOptions[]

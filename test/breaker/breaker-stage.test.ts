@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import { createBreakerStage } from '../../src/breaker/breaker-stage.js'
-import { CircuitOpenError, isCircuitOpenError, RateLimitError } from '../../src/errors.js'
-import type { Events } from '../../src/events.js'
-import type { Call, Next, Outcome } from '../../src/pipeline.js'
-import type { ResolvedBreaker } from '../../src/retry-options.js'
+import type { ResolvedBreaker } from '../../src/breaker/options.js'
+import type { Call } from '../../src/core/call.js'
+import { CircuitOpenError, isCircuitOpenError, RateLimitError } from '../../src/core/errors.js'
+import type { Events } from '../../src/core/events.js'
+import type { Outcome } from '../../src/core/outcome.js'
+import type { Next } from '../../src/core/stage.js'
 import { httpOutcome, makeCall, makeContext } from '../helpers/call.js'
 
 const settings: ResolvedBreaker = {

@@ -6,7 +6,7 @@ import {
   planEntry,
   retentionOf,
 } from '../../src/cache/freshness.js'
-import type { HttpOutcome } from '../../src/pipeline.js'
+import type { HttpOutcome } from '../../src/core/outcome.js'
 import { httpOutcome } from '../helpers/call.js'
 
 const now = 1_000_000

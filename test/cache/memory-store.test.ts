@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { CacheEntry } from '../../src/cache/entry.js'
 import { createMemoryKeyv, type MemoryKeyvOptions } from '../../src/cache/memory-store.js'
-import type { Outcome } from '../../src/pipeline.js'
+import type { Outcome } from '../../src/core/outcome.js'
 import { httpOutcome } from '../helpers/call.js'
 
 const options = (overrides: Partial<MemoryKeyvOptions> = {}): MemoryKeyvOptions => ({

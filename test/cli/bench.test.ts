@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { UsageError } from '../../src/cli/args.js'
 import { benchCommand, findPackageRoot } from '../../src/cli/bench.js'
-import { root, runCli } from './run-cli.js'
+import { root, runCli } from '../helpers/run-cli.js'
 
 let dir = ''
 beforeAll(async () => {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { UsageError } from '../../src/cli/args.js'
 import { replayCommand } from '../../src/cli/replay-command.js'
 import type { ReplayReport } from '../../src/cli/replay-output.js'
-import { runCli } from './run-cli.js'
+import { runCli } from '../helpers/run-cli.js'
 
 let dir = ''
 beforeAll(async () => {

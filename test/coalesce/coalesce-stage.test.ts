@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { createCoalesceStage } from '../../src/coalesce/coalesce-stage.js'
-import type { Call, Next, Outcome } from '../../src/pipeline.js'
+import type { Call } from '../../src/core/call.js'
+import type { Outcome } from '../../src/core/outcome.js'
+import type { Next } from '../../src/core/stage.js'
 import { httpOutcome, makeCall, makeContext, textOf } from '../helpers/call.js'
 
 /** A `next` that records what it was sent and answers all calls when the test says so. */

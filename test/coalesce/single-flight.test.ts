@@ -1,7 +1,7 @@
 import { getEventListeners } from 'node:events'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { SingleFlight } from '../../src/coalesce/single-flight.js'
-import type { Outcome } from '../../src/pipeline.js'
+import type { Outcome } from '../../src/core/outcome.js'
 import { httpOutcome, textOf } from '../helpers/call.js'
 
 /** A promise the test settles by hand. */

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { maxServerWaitMs, maxTimerMs } from '../../src/core/validate.js'
 import type { BucketSpec, BucketStore, BucketTarget } from '../../src/ratelimit/bucket-store.js'
-import { maxServerWaitMs, maxTimerMs } from '../../src/validate.js'
 
 /** A store to test, and how to move its clock when it takes one. */
 export interface StoreUnderTest {

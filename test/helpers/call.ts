@@ -1,8 +1,9 @@
-import type { StageContext } from '../../src/context.js'
-import type { BreakwaterEvent } from '../../src/events.js'
-import { Events } from '../../src/events.js'
-import type { Call, HttpOutcome, Outcome } from '../../src/pipeline.js'
-import { Counters } from '../../src/stats.js'
+import type { Call } from '../../src/core/call.js'
+import type { StageContext } from '../../src/core/context.js'
+import type { BreakwaterEvent } from '../../src/core/events.js'
+import { Events } from '../../src/core/events.js'
+import type { HttpOutcome, Outcome } from '../../src/core/outcome.js'
+import { Counters } from '../../src/core/stats.js'
 
 /** A Call as the fetch front door would build it, for tests of one stage. */
 export function makeCall(overrides: Partial<Call> = {}): Call {

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest'
-import type { BreakwaterEvent } from '../../src/events.js'
+import type { BreakwaterEvent } from '../../src/core/events.js'
 import { RedisServer } from './redis-server.js'
 import { delay, type Handler, type UpstreamSuite, useUpstream } from './upstream.js'
 

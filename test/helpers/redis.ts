@@ -1,10 +1,10 @@
 import { createClient } from '@redis/client'
 import { inject } from 'vitest'
-import { systemClock } from '../../src/clock.js'
-import type { StageContext } from '../../src/context.js'
-import { type BreakwaterEvent, Events } from '../../src/events.js'
+import { systemClock } from '../../src/core/clock.js'
+import type { StageContext } from '../../src/core/context.js'
+import { type BreakwaterEvent, Events } from '../../src/core/events.js'
+import { Counters } from '../../src/core/stats.js'
 import type { RedisClientLike } from '../../src/redis/redis-client.js'
-import { Counters } from '../../src/stats.js'
 
 /** The run's private Redis, started by the global setup (or REDIS_URL). */
 export const redisUrl = (): string => inject('redisUrl')

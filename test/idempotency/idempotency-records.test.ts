@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import type { HttpOutcome } from '../../src/core/outcome.js'
 import { createIdempotencyStage } from '../../src/idempotency/idempotency-stage.js'
 import { MemoryRecordStore } from '../../src/idempotency/memory-record-store.js'
-import type { HttpOutcome } from '../../src/pipeline.js'
 import { httpOutcome, makeContext } from '../helpers/call.js'
 import {
   closeAll,
@@ -12,7 +12,7 @@ import {
   setup,
   upstream,
   valueCall,
-} from './stage-harness.js'
+} from '../helpers/idempotency-harness.js'
 
 afterEach(closeAll)
 

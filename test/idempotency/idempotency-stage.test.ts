@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { isIdempotencyConflictError } from '../../src/errors.js'
-import type { Outcome } from '../../src/pipeline.js'
+import { isIdempotencyConflictError } from '../../src/core/errors.js'
+import type { Outcome } from '../../src/core/outcome.js'
 import { httpOutcome, makeCall, textOf } from '../helpers/call.js'
 import {
   bytes,
@@ -12,7 +12,7 @@ import {
   setup,
   upstream,
   valueCall,
-} from './stage-harness.js'
+} from '../helpers/idempotency-harness.js'
 
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
 

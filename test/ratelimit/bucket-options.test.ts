@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { resolveRateLimit } from '../../src/quota-options.js'
+import { maxTimerMs } from '../../src/core/validate.js'
+import { resolveRateLimit } from '../../src/ratelimit/options.js'
 import { fullBucket, take } from '../../src/ratelimit/token-bucket.js'
-import { maxTimerMs } from '../../src/validate.js'
 
 describe('resolveRateLimit', () => {
   it('refuses a rate whose one token takes longer than a timer can wait, naming the option', () => {

@@ -5,8 +5,8 @@ import {
   createFetch,
   isRateLimitError,
 } from '../../src/index.js'
+import { type QuotaServer, startQuotaServer } from '../helpers/quota-server.js'
 import { reply, startUpstream, type Upstream } from '../helpers/upstream.js'
-import { type QuotaServer, startQuotaServer } from './quota-server.js'
 
 let servers: { close(): Promise<void> }[] = []
 let fetches: BreakwaterFetch[] = []

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { maxServerWaitMs, maxTimerMs } from '../../src/core/validate.js'
 import {
   adjust,
   type BucketLimits,
@@ -11,7 +12,6 @@ import {
   refund,
   take,
 } from '../../src/ratelimit/token-bucket.js'
-import { maxServerWaitMs, maxTimerMs } from '../../src/validate.js'
 
 // 10 tokens a second (one every 100 ms), a burst of 5.
 const small: BucketLimits = { capacity: 5, refillPerSecond: 10 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { createFetch } from '../../src/fetch.js'
 import { RedisConnection } from '../../src/redis/connection.js'
-import { resolveRedis } from '../../src/redis/redis-options.js'
+import { resolveRedis } from '../../src/redis/options.js'
 import { RedisScript } from '../../src/redis/scripts.js'
 import { realContext, testNamespace } from '../helpers/redis.js'
 import { useOneNodeCluster } from '../helpers/redis-server.js'

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import type { BreakwaterEvent } from '../../src/events.js'
+import type { BreakwaterEvent } from '../../src/core/events.js'
 import { type BreakwaterFetch, createFetch } from '../../src/fetch.js'
 import { testNamespace } from '../helpers/redis.js'
 import { RedisServer } from '../helpers/redis-server.js'

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { cacheableOf, defaultReplayPolicy, replayLru } from '../../src/replay/lru-replay.js'
 import { beladyHits, compulsoryHits, toLookups } from '../../src/replay/optimal.js'
 import type { Trace } from '../../src/replay/trace.js'
-import { parse, type Req, randomRequests, traceOf } from './traces.js'
+import { parse, type Req, randomRequests, traceOf } from '../helpers/traces.js'
 
 const replay = async (trace: Trace, size: number, ttl: number) => [
   ...(await replayLru(trace, cacheableOf(trace), size, ttl)),

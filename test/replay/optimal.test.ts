@@ -7,7 +7,7 @@ import {
   toLookups,
 } from '../../src/replay/optimal.js'
 import { createRandom } from '../../src/replay/random.js'
-import { parse, type Req, randomRequests } from './traces.js'
+import { parse, type Req, randomRequests } from '../helpers/traces.js'
 
 const sum = (flags: Uint8Array) => flags.reduce((a, b) => a + b, 0)
 const belady = (text: string, size: number, ttl: number) => [

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { replayGrid } from '../../src/replay/replay.js'
-import { parse, randomRequests, traceOf } from './traces.js'
+import { parse, randomRequests, traceOf } from '../helpers/traces.js'
 
 describe('replayGrid', () => {
   it('gives one row per size × TTL, TTL by TTL', async () => {

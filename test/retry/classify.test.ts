@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { TimeoutError } from '../../src/errors.js'
+import { TimeoutError } from '../../src/core/errors.js'
 import { classifyError, classifyOutcome } from '../../src/retry/classify.js'
 import { httpOutcome } from '../helpers/call.js'
 

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import type { RetryOptions } from '../../src/retry/options.js'
 import { createRetryStage } from '../../src/retry/retry-stage.js'
-import type { RetryOptions } from '../../src/retry-options.js'
 import { httpOutcome, makeCall, makeContext, textOf } from '../helpers/call.js'
-import { script, settings } from './scripted.js'
+import { script, settings } from '../helpers/scripted.js'
 
 afterEach(() => {
   vi.useRealTimers()

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { TimeoutError } from '../../src/errors.js'
-import { Events } from '../../src/events.js'
+import { TimeoutError } from '../../src/core/errors.js'
+import { Events } from '../../src/core/events.js'
 import { createRetryStage } from '../../src/retry/retry-stage.js'
 import { httpOutcome, makeCall, makeContext, textOf } from '../helpers/call.js'
-import { liveOutcome, netError, script, settings } from './scripted.js'
+import { liveOutcome, netError, script, settings } from '../helpers/scripted.js'
 
 afterEach(() => {
   vi.useRealTimers()

@@ -1,5 +1,5 @@
+import { show } from '../../../src/core/validate.js'
 import { createFetch, wrap } from '../../../src/index.js'
-import { show } from '../../../src/validate.js'
 import { type BadOption, badOptions, optionsFor } from '../bad-option-values.js'
 import { type ChaosScenario, Escapes, Offenders, Watch } from '../scenario.js'
 

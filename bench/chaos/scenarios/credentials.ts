@@ -1,6 +1,6 @@
 import { createClient } from '@redis/client'
+import { credentialHeaders } from '../../../src/core/key.js'
 import { type BreakwaterFetch, createFetch } from '../../../src/index.js'
-import { credentialHeaders } from '../../../src/key.js'
 import { type Echo, startFaultUpstream } from '../fault-upstream.js'
 import { type ChaosScenario, Escapes, Offenders, sleep } from '../scenario.js'
 
