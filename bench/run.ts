@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util'
 import { writeCharts } from './charts.js'
 import { redisServer } from './redis.js'
 import { createReport, formatReport, writeReport } from './report.js'
+import { readFlags, selectScenarios } from './runner-args.js'
 import type { Scenario, ScenarioResult } from './scenario.js'
 import { bucketDecision } from './scenarios/bucket-decision.js'
 import { crossProcess } from './scenarios/cross-process.js'
@@ -39,9 +40,11 @@ const usage = `usage: npm run bench -- [--filter NAME] [--quick] [--out DIR] [--
 scenarios:
 ${scenarios.map((s) => `  ${s.name.padEnd(14)} ${s.description}`).join('\n')}`
 
-function parse() {
-  try {
-    return parseArgs({
+const runner = { name: 'bench', usage }
+const flags = readFlags(
+  runner,
+  () =>
+    parseArgs({
       options: {
         filter: { type: 'string' },
         quick: { type: 'boolean', default: false },
@@ -51,24 +54,9 @@ function parse() {
       },
       allowPositionals: false,
       strict: true,
-    }).values
-  } catch (error) {
-    console.error(`bench: ${(error as Error).message}\n\n${usage}`)
-    process.exit(2)
-  }
-}
-
-const flags = parse()
-if (flags.help) {
-  console.log(usage)
-  process.exit(0)
-}
-const filter = flags.filter ?? null
-const selected = scenarios.filter((s) => filter === null || s.name.includes(filter))
-if (selected.length === 0) {
-  console.error(`bench: no scenario name contains ${JSON.stringify(filter)}\n\n${usage}`)
-  process.exit(2)
-}
+    }).values,
+)
+const { filter, selected } = selectScenarios(runner, scenarios, flags.filter)
 
 const redis = selected.some((s) => s.redis)
   ? await redisServer(flags.redis ?? process.env.REDIS_URL)

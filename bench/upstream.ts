@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import { createRandom } from '../src/replay/random.js'
@@ -170,10 +170,9 @@ export async function startUpstream(options: UpstreamOptions = {}): Promise<Benc
     if (wait === 0) handle(req, res, segment)
     else setTimeout(() => handle(req, res, segment), wait)
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
+  const { url, close } = await listenLocal(server)
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     get requests() {
       return requests
     },
@@ -188,6 +187,27 @@ export async function startUpstream(options: UpstreamOptions = {}): Promise<Benc
       down = value
     },
     requestsUnder: (segment) => bySegment.get(segment) ?? 0,
+    close,
+  }
+}
+
+/** A server listening on 127.0.0.1, and how to end it. */
+export interface Listening {
+  /** `http://127.0.0.1:PORT` */
+  readonly url: string
+  /**
+   * Closes the server and every connection still open, idle or mid-answer: a stalled or
+   * trickling answer would otherwise hold `server.close` until its client gives up.
+   */
+  close(): Promise<void>
+}
+
+/** Listens on a free port of 127.0.0.1, as the benchmark and the chaos upstreams do. */
+export async function listenLocal(server: Server): Promise<Listening> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}`,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()))

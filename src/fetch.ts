@@ -1,12 +1,10 @@
 import { Agent, Response as UndiciResponse, fetch as undiciFetch } from 'undici'
-import { createInstance, type Instance } from './chain.js'
-import type { Call } from './core/call.js'
-import { type CallOptions, resolveCallOptions } from './core/call-options.js'
-import { httpKey } from './core/key.js'
+import { createInstance } from './chain.js'
 import type { HttpOutcome } from './core/outcome.js'
 import type { Stats } from './core/stats.js'
 import { func } from './core/validate.js'
-import { type BreakwaterOptions, type ResolvedOptions, resolveOptions } from './options.js'
+import { type BreakwaterRequestInit, httpCallOf } from './fetch-call.js'
+import { type BreakwaterOptions, resolveOptions } from './options.js'
 import { createFetchTransport, type FetchLike } from './transport/fetch-transport.js'
 
 /** `createFetch` options: every breakwater option, plus the fetch to send through. */
@@ -17,9 +15,6 @@ export interface CreateFetchOptions extends BreakwaterOptions {
    */
   fetch?: FetchLike
 }
-
-/** `RequestInit` plus breakwater's options for this one call. */
-export type BreakwaterRequestInit = RequestInit & { breakwater?: CallOptions }
 
 /** A fetch-compatible function with breakwater in front, plus its numbers and its shutdown. */
 export interface BreakwaterFetch {
@@ -34,9 +29,6 @@ export interface BreakwaterFetch {
   /** Waits for background refreshes, then closes the connections and stores it opened. */
   close(): Promise<void>
 }
-
-const idempotentMethods = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
-const safeMethods = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE'])
 
 /**
  * A fetch with breakwater in front: cache, coalescing, breaker, retries, timeouts.
@@ -65,109 +57,14 @@ export function createFetch(options: CreateFetchOptions = {}): BreakwaterFetch {
   const breakwaterFetch = async (input: string | URL | Request, init?: BreakwaterRequestInit) => {
     if (instance.closed) throw new TypeError('breakwater fetch used after close()')
     instance.context.counters.requests++
-    const call = await toCall(resolved, instance, input, init)
-    const outcome = await (call.retryable ? instance.run(call.call) : instance.runOnce(call.call))
-    return toResponse(outcome as HttpOutcome)
+    const call = await httpCallOf(resolved, instance.context.clock.now(), input, init)
+    return toResponse((await instance.run(call)) as HttpOutcome)
   }
   return Object.assign(breakwaterFetch, {
     stats: () => instance.stats(),
     adjust: (name: string, key: string, delta: number) => instance.adjust(name, key, delta),
     close: () => instance.close(),
   }) as BreakwaterFetch
-}
-
-async function toCall(
-  options: ResolvedOptions,
-  instance: Instance,
-  input: string | URL | Request,
-  init: BreakwaterRequestInit | undefined,
-): Promise<{ call: Call; retryable: boolean }> {
-  const per = resolveCallOptions(init?.breakwater, options.rateLimit)
-  const request = typeof input === 'string' || input instanceof URL ? undefined : input
-  const url = new URL(request === undefined ? String(input) : request.url)
-  const method = (init?.method ?? request?.method ?? 'GET').toUpperCase()
-  const headers = new Headers(init?.headers ?? request?.headers)
-  const signal = init?.signal ?? request?.signal ?? undefined
-  signal?.throwIfAborted()
-  const body = await bodyOf(init, request, method, headers)
-  const eventStream = headers.get('accept')?.includes('text/event-stream') === true
-  const noStore = headers.get('cache-control')?.includes('no-store') === true
-  const cacheable =
-    options.cache !== false &&
-    per.cache &&
-    options.cache.methods.has(method) &&
-    (!eventStream || options.cache.streams === true) &&
-    !noStore &&
-    (options.cache.cacheable?.({
-      method,
-      url: url.href,
-      origin: url.origin,
-      headers,
-      body,
-      args: undefined,
-    }) ??
-      true)
-  // With `cache.streams`, an event stream the cache may store is also one flight may share.
-  const coalescible =
-    options.coalesce &&
-    per.coalesce &&
-    (safeMethods.has(method) || cacheable) &&
-    (!eventStream || cacheable)
-  const deadlineMs = per.deadline ?? (options.retry ? options.retry.deadline : undefined)
-  const idempotencyHeader = options.idempotency ? options.idempotency.header : 'idempotency-key'
-  const idempotencyKey = per.idempotencyKey ?? headers.get(idempotencyHeader) ?? undefined
-  const now = instance.context.clock.now()
-  const call: Call = {
-    kind: 'http',
-    key: httpKey({
-      method,
-      url,
-      headers,
-      body,
-      keyHeaders: options.cache ? options.cache.keyHeaders : [],
-      custom: per.key,
-    }),
-    method,
-    url: url.href,
-    origin: url.origin,
-    target: `${url.origin}${url.pathname}`,
-    headers,
-    body,
-    args: undefined,
-    signal,
-    cacheable,
-    coalescible,
-    retry: idempotentMethods.has(method) || idempotencyKey !== undefined,
-    ttl: per.ttl,
-    timeout: per.timeout ?? options.timeout,
-    deadline: deadlineMs === undefined ? undefined : now + deadlineMs,
-    idempotencyKey,
-    cost: per.cost,
-  }
-  return { call, retryable: per.retry }
-}
-
-/** Buffers the request body once, so that every attempt can send it and the key can hash it. */
-async function bodyOf(
-  init: BreakwaterRequestInit | undefined,
-  request: Request | undefined,
-  method: string,
-  headers: Headers,
-): Promise<Uint8Array | undefined> {
-  const body = init?.body ?? undefined
-  if (body === undefined || body === null) {
-    if (request?.body == null) return undefined
-    return new Uint8Array(await request.clone().arrayBuffer())
-  }
-  if (typeof body === 'string') return Buffer.from(body)
-  if (body instanceof Uint8Array) return body
-  if (body instanceof ArrayBuffer) return new Uint8Array(body)
-  if (ArrayBuffer.isView(body)) return new Uint8Array(body.buffer, body.byteOffset, body.byteLength)
-  // URLSearchParams, Blob, FormData, streams: let Request encode them and name their type.
-  const encoded = new Request('http://localhost/', { method, body, duplex: 'half' } as RequestInit)
-  const type = encoded.headers.get('content-type')
-  if (type !== null && !headers.has('content-type')) headers.set('content-type', type)
-  return new Uint8Array(await encoded.arrayBuffer())
 }
 
 /** A fresh Response per caller: two callers never share a body stream. */

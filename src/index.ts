@@ -1,23 +1,26 @@
 export type { BreakerOptions } from './breaker/options.js'
 export type { CacheOptions } from './cache/options.js'
 export type { ConcurrencyOptions } from './concurrency/options.js'
-export type { CallDetails } from './core/call-details.js'
-export type { CallInfo } from './core/call-info.js'
+export type { CallDetails, CallInfo } from './core/call.js'
 export type { CallOptions } from './core/call-options.js'
 export type { Clock } from './core/clock.js'
 export {
+  BadRecordError,
   BreakwaterError,
   type BreakwaterErrorCode,
   CircuitOpenError,
   IdempotencyConflictError,
   InvalidResponseError,
+  isBadRecordError,
   isBreakwaterError,
   isCircuitOpenError,
   isIdempotencyConflictError,
   isInvalidResponseError,
   isRateLimitError,
+  isRedisUnavailableError,
   isTimeoutError,
   RateLimitError,
+  RedisUnavailableError,
   TimeoutError,
 } from './core/errors.js'
 export {
@@ -29,10 +32,10 @@ export {
 export type { Stats } from './core/stats.js'
 export {
   type BreakwaterFetch,
-  type BreakwaterRequestInit,
   type CreateFetchOptions,
   createFetch,
 } from './fetch.js'
+export type { BreakwaterRequestInit } from './fetch-call.js'
 export type { IdempotencyOptions } from './idempotency/options.js'
 export type { BreakwaterOptions } from './options.js'
 export type { RateLimitBucketOptions, ServerLimit } from './ratelimit/options.js'

@@ -1,5 +1,5 @@
 import { createInstance } from './chain.js'
-import type { Call } from './core/call.js'
+import { callDetails, createCall, type ValueCallInit } from './core/call.js'
 import { checkIdempotencyKey } from './core/call-options.js'
 import { canonicalJson, valueKey } from './core/key.js'
 import type { ValueOutcome } from './core/outcome.js'
@@ -76,40 +76,29 @@ export function wrap<A extends unknown[], R>(
     const key = keyOf === undefined ? canonicalJson(args) : keyOf(...args)
     if (typeof key !== 'string')
       throw new TypeError(`key(...) must return a string, got ${show(key)}`)
-    // A call the cache may not take is not merged with another either: its answer is its own.
-    const allowed =
-      cacheableOf?.({
-        method: 'CALL',
-        url: '',
-        origin: name,
-        headers: undefined,
-        body: undefined,
-        args,
-      }) ?? true
     const idempotencyKey = idempotencyKeyOf?.(...args)
-    const call: Call = {
+    const facts: ValueCallInit = {
       kind: 'value',
       key: valueKey(name, key),
-      method: 'CALL',
-      url: '',
-      origin: name,
-      target: name,
-      headers: undefined,
-      body: undefined,
+      name,
       args,
-      signal: undefined,
-      cacheable: cacheOn && allowed,
-      coalescible: resolved.coalesce && allowed,
-      retry: true,
-      ttl: undefined,
+      resendable: true,
       timeout: resolved.timeout,
       deadline: deadlineMs === undefined ? undefined : resolved.clock.now() + deadlineMs,
       idempotencyKey:
         idempotencyKey === undefined
           ? undefined
           : checkIdempotencyKey('idempotencyKey(...)', idempotencyKey),
-      cost: undefined,
     }
+    const details = callDetails(facts)
+    // A call the cache may not take is not merged with another either: its answer is its own.
+    const allowed = cacheableOf?.(details) ?? true
+    const call = createCall({
+      ...facts,
+      details,
+      cacheable: cacheOn && allowed,
+      coalescible: resolved.coalesce && allowed,
+    })
     const outcome = (await instance.run(call)) as ValueOutcome
     return (shared ? copyOf(outcome.value) : outcome.value) as R
   }

@@ -16,7 +16,16 @@ describe('resolveOptions', () => {
     expect(retry.maxAttempts).toBe(4)
     expect(retry.budget).toEqual({ ratio: 0.2, minPerSecond: 10 })
     expect(breaker.failureThreshold).toBe(5)
-    expect(breaker.scope({ method: 'GET', url: '', origin: 'http://a' })).toBe('http://a')
+    expect(
+      breaker.scope({
+        method: 'GET',
+        url: '',
+        origin: 'http://a',
+        headers: undefined,
+        body: undefined,
+        args: undefined,
+      }),
+    ).toBe('http://a')
   })
 
   it('refuses null where a string is due, instead of falling back to the default', () => {

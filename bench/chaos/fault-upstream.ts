@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo, Socket } from 'node:net'
 import { credentialHeaders } from '../../src/core/key.js'
+import { listenLocal } from '../upstream.js'
 
 /**
  * How the chaos upstream answers a path, by its first segment:
@@ -105,16 +105,10 @@ export async function startFaultUpstream(
     trickle(res, body, trickleMs)
   }
 
-  const sockets = new Set<Socket>()
-  server.on('connection', (socket) => {
-    sockets.add(socket)
-    socket.on('close', () => sockets.delete(socket))
-  })
   server.keepAliveTimeout = 1_000
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
+  const { url, close } = await listenLocal(server)
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     get requests() {
       return requests
     },
@@ -123,11 +117,7 @@ export async function startFaultUpstream(
     },
     keys,
     refusals,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve())
-        for (const socket of sockets) socket.destroy()
-      }),
+    close,
   }
 }
 

@@ -1,74 +1,29 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { createServer, type Server, type Socket } from 'node:net'
-import { promisify } from 'node:util'
-
-const run = promisify(execFile)
-
-/** A TCP port nothing listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.on('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0))
-    })
-  })
-}
+import { freePort, RedisServerProcess } from '../redis-server-process.js'
 
 /**
  * A private redis-server on a free port of its own, which a chaos scenario kills, restarts,
  * pauses and replaces by a server that never answers. Never the machine's 6379.
  */
-export class RedisProcess {
-  readonly port: number
-  readonly url: string
-  #child: ChildProcess | undefined
+export class RedisProcess extends RedisServerProcess {
   #silent: SilentServer | undefined
 
-  private constructor(port: number) {
-    this.port = port
-    this.url = `redis://127.0.0.1:${port}`
-  }
-
   static async start(): Promise<RedisProcess> {
-    const redis = new RedisProcess(await freePort())
+    // DEBUG SLEEP is one of the ways a scenario stalls it.
+    const redis = new RedisProcess(await freePort(), {
+      args: ['--enable-debug-command', 'local'],
+      pingTries: 150,
+      cliTimeout: 5_000,
+    })
     await redis.restart()
     return redis
   }
 
-  /** Starts redis-server (again, on the same port) and resolves once it answers PING. */
+  /** Starts redis-server (again, on the same port) in place of any silent server. */
   async restart(): Promise<void> {
     await this.#silent?.close()
     this.#silent = undefined
-    if (this.#child !== undefined) return
-    const child = spawn(
-      'redis-server',
-      [
-        ...['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-        ...['--enable-debug-command', 'local'],
-      ],
-      { stdio: 'ignore' },
-    )
-    this.#child = child
-    for (let i = 0; i < 150; i++) {
-      if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`)
-      try {
-        if ((await this.cli('PING')) === 'PONG') return
-      } catch {}
-      await new Promise((resolve) => setTimeout(resolve, 20))
-    }
-    throw new Error(`redis-server on port ${this.port} did not answer PING`)
-  }
-
-  /** SIGKILL: no goodbye to its clients, every key lost. */
-  async kill(): Promise<void> {
-    const child = this.#child
-    this.#child = undefined
-    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return
-    const exited = new Promise((resolve) => child.once('exit', resolve))
-    child.kill('SIGKILL')
-    await exited
+    await this.start()
   }
 
   /** Kills the server and listens on its port with one that accepts and never answers. */
@@ -82,15 +37,6 @@ export class RedisProcess {
     await this.kill()
     await this.#silent?.close()
     this.#silent = undefined
-  }
-
-  /** One command through redis-cli, its output trimmed. */
-  async cli(...args: string[]): Promise<string> {
-    const { stdout } = await run('redis-cli', ['-p', String(this.port), ...args], {
-      encoding: 'utf8',
-      timeout: 5_000,
-    })
-    return stdout.trim()
   }
 }
 

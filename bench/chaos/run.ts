@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util'
+import { readFlags, selectScenarios } from '../runner-args.js'
 import { RedisProcess } from './redis-process.js'
 import { createChaosReport, formatChaosReport, writeChaosReport } from './report.js'
 import { broken, type ChaosResult } from './scenario.js'
@@ -16,38 +17,23 @@ Starts a private redis-server on a free port (never 6379) and stops it at the en
 scenarios:
 ${chaosScenarios.map((s) => `  ${s.name.padEnd(18)} ${s.description}`).join('\n')}`
 
-function parse() {
-  try {
-    const { values } = parseArgs({
-      options: {
-        filter: { type: 'string' },
-        scale: { type: 'string', default: '1' },
-        out: { type: 'string', default: 'bench/results' },
-        help: { type: 'boolean', default: false },
-      },
-      strict: true,
-    })
-    const scale = Number(values.scale)
-    if (!(scale > 0 && scale <= 10))
-      throw new Error(`--scale must be in (0, 10], got ${values.scale}`)
-    return { ...values, scale }
-  } catch (error) {
-    console.error(`chaos: ${(error as Error).message}\n\n${usage}`)
-    process.exit(2)
-  }
-}
-
-const flags = parse()
-if (flags.help) {
-  console.log(usage)
-  process.exit(0)
-}
-const filter = flags.filter ?? null
-const selected = chaosScenarios.filter((s) => filter === null || s.name.includes(filter))
-if (selected.length === 0) {
-  console.error(`chaos: no scenario name contains ${JSON.stringify(filter)}\n\n${usage}`)
-  process.exit(2)
-}
+const runner = { name: 'chaos', usage }
+const flags = readFlags(runner, () => {
+  const { values } = parseArgs({
+    options: {
+      filter: { type: 'string' },
+      scale: { type: 'string', default: '1' },
+      out: { type: 'string', default: 'bench/results' },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  })
+  const scale = Number(values.scale)
+  if (!(scale > 0 && scale <= 10))
+    throw new Error(`--scale must be in (0, 10], got ${values.scale}`)
+  return { ...values, scale }
+})
+const { filter, selected } = selectScenarios(runner, chaosScenarios, flags.filter)
 
 const redis = await RedisProcess.start()
 const results: ChaosResult[] = []

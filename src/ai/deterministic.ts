@@ -3,7 +3,7 @@
  * many; replaying it to another caller, or handing one draw to two concurrent callers, changes
  * what they asked for. Only a call at temperature 0 asks for the one most likely answer.
  */
-import type { CallDetails } from '../core/call-details.js'
+import type { CallDetails } from '../core/call.js'
 import { isRecord, isStreamCall, type Params, paramsOf } from './params.js'
 
 export interface CachePolicy {

@@ -2,7 +2,7 @@
  * The parameters of an LLM call, read from what breakwater knows of it: the JSON body sent by
  * an SDK through `createFetch`, or the first argument of a function given to `wrap`.
  */
-import type { CallDetails } from '../core/call-details.js'
+import type { CallDetails } from '../core/call.js'
 import { jsonOf } from './body.js'
 
 export type Params = Readonly<Record<string, unknown>>

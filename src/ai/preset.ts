@@ -3,7 +3,7 @@
  * options from a provider's rules (statuses, refusals, buckets).
  */
 import type { CacheOptions } from '../cache/options.js'
-import type { CallDetails } from '../core/call-details.js'
+import type { CallDetails } from '../core/call.js'
 import type { Outcome } from '../core/outcome.js'
 import { boolean, checkKeys, show } from '../core/validate.js'
 import type { BreakwaterOptions } from '../options.js'

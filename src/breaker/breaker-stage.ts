@@ -5,8 +5,8 @@ import { eventBase } from '../core/context.js'
 import { CircuitOpenError, isInvalidResponseError, isRateLimitError } from '../core/errors.js'
 import type { Outcome } from '../core/outcome.js'
 import type { Stage } from '../core/stage.js'
+import { type BreakerPolicy, consecutiveFailures } from './breaker-policy.js'
 import type { BreakerState } from './breaker-state.js'
-import { admit, closed, onFailure, onInconclusive, onSuccess } from './breaker-state.js'
 import type { ResolvedBreaker } from './options.js'
 
 /** Scopes come from user input (hosts, a user's scope function), so their number is capped. */
@@ -36,18 +36,23 @@ function verdictOfError(error: unknown, call: Call): Verdict {
 
 /**
  * Fails calls fast while the upstream of their scope (by default the origin) is known to be
- * down: after `failureThreshold` consecutive failures nothing is sent for `halfOpenAfter` ms,
- * then one probe decides whether to close again.
+ * down. When it opens and closes is the policy's to say; by default, after `failureThreshold`
+ * consecutive failures nothing is sent for `halfOpenAfter` ms, then one probe decides whether
+ * to close again.
  */
-export function createBreakerStage(ctx: StageContext, breaker: ResolvedBreaker): Stage {
-  const { failureThreshold, halfOpenAfter, scope: scopeOf } = breaker
-  // An evicted scope starts closed again: the worst it costs is `failureThreshold` calls.
+export function createBreakerStage(
+  ctx: StageContext,
+  breaker: ResolvedBreaker,
+  policy: BreakerPolicy = consecutiveFailures(breaker),
+): Stage {
+  const { scope: scopeOf } = breaker
+  // An evicted scope starts afresh: the worst it costs is the calls it takes to open again.
   const states = new LRUCache<string, BreakerState>({ max: maxScopes })
 
   const move = (call: Call, scope: string, from: BreakerState, to: BreakerState): void => {
     if (to === from) return
-    // A closed breaker with no failures is the default, so it need not take a slot.
-    if (to.name === 'closed' && to.failures === 0) states.delete(scope)
+    // A scope at rest is the default, so it need not take a slot.
+    if (to === policy.initial) states.delete(scope)
     else states.set(scope, to)
     if (to.name === from.name) return
     if (to.name === 'open') ctx.counters.breakerOpens++
@@ -57,21 +62,21 @@ export function createBreakerStage(ctx: StageContext, breaker: ResolvedBreaker):
   }
 
   const settle = (call: Call, scope: string, verdict: Verdict, wasProbe: boolean): void => {
-    const from = states.get(scope) ?? closed
+    const from = states.get(scope) ?? policy.initial
+    const now = ctx.clock.now()
     const to =
       verdict === 'success'
-        ? onSuccess(from, wasProbe)
+        ? policy.onSuccess(from, now, wasProbe)
         : verdict === 'failure'
-          ? onFailure(from, ctx.clock.now(), failureThreshold, wasProbe)
-          : onInconclusive(from, wasProbe)
+          ? policy.onFailure(from, now, wasProbe)
+          : policy.onInconclusive(from, now, wasProbe)
     move(call, scope, from, to)
   }
 
   return async (call, next) => {
-    // Only what `CallInfo` names: a user's scope function has no business with the headers.
-    const scope = scopeOf({ method: call.method, url: call.url, origin: call.origin })
-    const from = states.get(scope) ?? closed
-    const admission = admit(from, ctx.clock.now(), halfOpenAfter)
+    const scope = scopeOf(call.details)
+    const from = states.get(scope) ?? policy.initial
+    const admission = policy.admit(from, ctx.clock.now())
     move(call, scope, from, admission.state)
     if (!admission.allowed) {
       ctx.counters.breakerRejects++

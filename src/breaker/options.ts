@@ -1,4 +1,4 @@
-import type { CallInfo } from '../core/call-info.js'
+import type { CallDetails } from '../core/call.js'
 import { func, integer, object, timerMs } from '../core/validate.js'
 
 export interface BreakerOptions {
@@ -7,13 +7,13 @@ export interface BreakerOptions {
   /** ms the breaker stays open before one probe call is let through. @default 10_000 */
   halfOpenAfter?: number
   /** One breaker per value. @default the call's origin */
-  scope?: (call: CallInfo) => string
+  scope?: (call: CallDetails) => string
 }
 
 export interface ResolvedBreaker {
   readonly failureThreshold: number
   readonly halfOpenAfter: number
-  readonly scope: (call: CallInfo) => string
+  readonly scope: (call: CallDetails) => string
 }
 
 /** The defaults of `breaker`. */

@@ -9,24 +9,11 @@ import { captureStream } from '../http/capture-stream.js'
 import { isEventStream } from '../http/content-type.js'
 import { headerOf } from '../http/headers.js'
 import { type EntryCodec, rawCodec } from './codec.js'
+import type { CacheEntries } from './entries.js'
 import type { CacheEntry } from './entry.js'
 import type { StorePolicy } from './freshness.js'
 import { freshnessOf, planEntry, retentionOf } from './freshness.js'
 import type { ResolvedCache } from './options.js'
-
-/**
- * What a coalescer across processes needs of the cache: it waits for the entry another process
- * stores, and stores the outcome it fetched itself before it lets the others go.
- */
-export interface CacheEntries {
-  /**
-   * The fresh outcome stored for the call, if any. Rejects when the store fails; a value that
-   * is not an entry is reported and reads as nothing. The stage above will not store it again.
-   */
-  fresh(call: Call): Promise<Outcome | undefined>
-  /** Stores the outcome if it may be stored; resolves true once the store kept it. */
-  save(call: Call, outcome: Outcome): Promise<boolean>
-}
 
 /** The cache stage, and how to wait for the refreshes it started in the background. */
 export interface CacheStage {
@@ -89,10 +76,11 @@ export function createCacheStage(
     const now = clock.now()
     let policy = basePolicy
     if (call.ttl !== undefined) policy = { ...policy, ttl: call.ttl, callTtl: true }
-    if (call.headers?.has('authorization') === true) policy = { ...policy, authorized: true }
+    if (call.details.headers?.has('authorization') === true)
+      policy = { ...policy, authorized: true }
     const times = planEntry(outcome, policy, now)
     if (times === undefined) return false
-    if (cache.storable !== undefined && !cache.storable(outcome, call)) return false
+    if (cache.storable !== undefined && !cache.storable(outcome, call.details)) return false
     let stored = outcome
     if (outcome.kind === 'value') {
       // A copy, so that a caller changing its result never changes what later callers get.

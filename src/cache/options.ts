@@ -1,6 +1,6 @@
 /** The `cache` option: its documented type, defaults, resolved form and validation. */
 import type Keyv from 'keyv'
-import type { CallDetails } from '../core/call-details.js'
+import type { CallDetails } from '../core/call.js'
 import type { Outcome } from '../core/outcome.js'
 import {
   boolean,

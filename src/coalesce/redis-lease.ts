@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { CacheEntries } from '../cache/cache-stage.js'
+import type { CacheEntries } from '../cache/entries.js'
 import type { Call } from '../core/call.js'
 import { sleep } from '../core/clock.js'
 import type { StageContext } from '../core/context.js'

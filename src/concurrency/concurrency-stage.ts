@@ -32,7 +32,7 @@ export function createConcurrencyStage(ctx: StageContext, concurrency: ResolvedC
   // its key run past the limit, and keeping idle ones would grow with every key ever seen.
   const limiters = new Map<string, Keyed>()
   return async (call, next) => {
-    const name = key(call)
+    const name = key(call.details)
     let keyed = limiters.get(name)
     if (keyed === undefined) {
       keyed = { limit: pLimit(limit), users: 0 }

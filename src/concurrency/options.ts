@@ -1,16 +1,16 @@
-import type { CallInfo } from '../core/call-info.js'
+import type { CallDetails } from '../core/call.js'
 import { func, integer, object } from '../core/validate.js'
 
 export interface ConcurrencyOptions {
   /** Upstream attempts in flight at once, per key. */
   limit: number
   /** One limit per value (per host, per API key...). @default one limit for all */
-  key?: (call: CallInfo) => string
+  key?: (call: CallDetails) => string
 }
 
 export interface ResolvedConcurrency {
   readonly limit: number
-  readonly key: ((call: CallInfo) => string) | undefined
+  readonly key: ((call: CallDetails) => string) | undefined
 }
 
 /** Most attempts in flight a limit may allow: past it, no socket pool would keep up anyway. */

@@ -1,31 +1,54 @@
-/** What one call asks for, built once by a front door and passed down the chain. */
-export interface Call {
-  /** `'http'` for `createFetch`, `'value'` for `wrap`. */
-  readonly kind: 'http' | 'value'
-  /** Canonical key (hex sha-256), credentials folded in as a hash: cache and coalescing key. */
-  readonly key: string
+/**
+ * One call as every stage sees it: `HttpCall` from `createFetch`, `ValueCall` from `wrap`, both
+ * built by `createCall`, with one flag per meaning.
+ */
+
+/** What a breaker scope function, a `retryOn` hook and events may know of a call. */
+export interface CallInfo {
   /** Upper-case HTTP method; `'CALL'` for a wrapped function. */
   readonly method: string
-  /** Absolute URL as sent; `''` for a wrapped function. */
+  /** Absolute URL; `''` for a wrapped function. */
   readonly url: string
-  /** `scheme://host[:port]` of the URL, or the wrapped function's name: the default breaker scope. */
+  /** `scheme://host[:port]`, or the wrapped function's name. */
+  readonly origin: string
+}
+
+/**
+ * What every user hook may read of a call (`cache.cacheable`, `cache.storable`, a bucket's
+ * `cost` and `key`, `concurrency.key`, `breaker.scope`): one object, built by `callDetails`.
+ */
+export interface CallDetails extends CallInfo {
+  /** Request headers (fetch only). */
+  readonly headers: Headers | undefined
+  /** Request body (fetch only). */
+  readonly body: Uint8Array | undefined
+  /** Arguments (wrap only). */
+  readonly args: readonly unknown[] | undefined
+}
+
+interface CallBase {
+  /** Canonical key (hex sha-256), credentials folded in as a hash: cache and coalescing key. */
+  readonly key: string
+  readonly method: string
+  readonly url: string
+  /** The default breaker scope and bucket key: `CallInfo.origin`. */
   readonly origin: string
   /** What events may show of the target: origin and path, never the query or credentials. */
   readonly target: string
-  /** Request headers (http only). */
-  readonly headers: Headers | undefined
-  /** Request body, buffered so that every attempt can send it again. */
-  readonly body: Uint8Array | undefined
-  /** Arguments of the wrapped function (value only). */
-  readonly args: readonly unknown[] | undefined
+  /** What user hooks are given of this call. */
+  readonly details: CallDetails
   /** Aborts the call. Stages replace it with narrower signals on the way down. */
   readonly signal: AbortSignal | undefined
   /** The cache may serve and store this call. */
   readonly cacheable: boolean
   /** Concurrent identical calls may share one upstream call. */
   readonly coalescible: boolean
-  /** Retries are allowed for this call (the method is idempotent, or a key makes it so). */
-  readonly retry: boolean
+  /** The answer's body is read whole before it goes on: it may be stored or shared. */
+  readonly buffered: boolean
+  /** The call may be sent again after it may have reached the server (idempotent, or keyed). */
+  readonly resendable: boolean
+  /** Failed attempts may be retried at all; `false` (per call `retry: false`): one attempt. */
+  readonly retries: boolean
   /** Per-call freshness in ms, overriding `cache.ttl` and the response's Cache-Control. */
   readonly ttl: number | undefined
   /** Per-attempt timeout in ms (0: none). */
@@ -36,4 +59,114 @@ export interface Call {
   readonly idempotencyKey: string | undefined
   /** Per-call cost: for every bucket, or by bucket name; overrides the buckets' own cost. */
   readonly cost: number | Readonly<Record<string, number>> | undefined
+}
+
+/** A request through `createFetch`. */
+export interface HttpCall extends CallBase {
+  readonly kind: 'http'
+  readonly headers: Headers
+  /** Request body, buffered so that every attempt can send it again. */
+  readonly body: Uint8Array | undefined
+}
+
+/** A call of a wrapped function. */
+export interface ValueCall extends CallBase {
+  readonly kind: 'value'
+  readonly args: readonly unknown[]
+}
+
+export type Call = HttpCall | ValueCall
+
+/** What `createCall` needs; every flag not given is off, `retries` on, `timeout` 0. */
+interface CallInitBase {
+  readonly key: string
+  readonly signal?: AbortSignal | undefined
+  readonly cacheable?: boolean | undefined
+  readonly coalescible?: boolean | undefined
+  readonly resendable?: boolean | undefined
+  readonly retries?: boolean | undefined
+  readonly ttl?: number | undefined
+  readonly timeout?: number | undefined
+  readonly deadline?: number | undefined
+  readonly idempotencyKey?: string | undefined
+  readonly cost?: CallBase['cost'] | undefined
+  /** The details already built for a hook that decided a flag; built here when absent. */
+  readonly details?: CallDetails | undefined
+}
+
+export interface HttpCallInit extends CallInitBase {
+  readonly kind: 'http'
+  readonly method: string
+  /** The URL as sent; `origin` and `target` are read from it unless given. */
+  readonly url: string
+  readonly origin?: string | undefined
+  readonly target?: string | undefined
+  readonly headers?: Headers | undefined
+  readonly body?: Uint8Array | undefined
+}
+
+export interface ValueCallInit extends CallInitBase {
+  readonly kind: 'value'
+  /** The wrapped function's name: origin and target of the call. */
+  readonly name: string
+  readonly args: readonly unknown[]
+}
+
+export type CallInit = HttpCallInit | ValueCallInit
+
+/** The one place a call's `CallDetails` are built: what every user hook gets to read. */
+export function callDetails(init: CallInit): CallDetails {
+  if (init.kind === 'value') {
+    return {
+      method: 'CALL',
+      url: '',
+      origin: init.name,
+      headers: undefined,
+      body: undefined,
+      args: init.args,
+    }
+  }
+  return {
+    method: init.method,
+    url: init.url,
+    origin: init.origin ?? new URL(init.url).origin,
+    headers: init.headers,
+    body: init.body,
+    args: undefined,
+  }
+}
+
+/** Builds a call, for both front doors, the replay and the tests. */
+export function createCall(init: CallInit): Call {
+  const details = init.details ?? callDetails(init)
+  const cacheable = init.cacheable === true
+  const coalescible = init.coalescible === true
+  const base = {
+    key: init.key,
+    method: details.method,
+    url: details.url,
+    origin: details.origin,
+    details,
+    signal: init.signal,
+    cacheable,
+    coalescible,
+    buffered: cacheable || coalescible,
+    resendable: init.resendable === true,
+    retries: init.retries !== false,
+    ttl: init.ttl,
+    timeout: init.timeout ?? 0,
+    deadline: init.deadline,
+    idempotencyKey: init.idempotencyKey,
+    cost: init.cost,
+  }
+  if (init.kind === 'value') {
+    return { ...base, kind: 'value', target: init.name, args: init.args }
+  }
+  const target = init.target ?? targetOf(init.url)
+  return { ...base, kind: 'http', target, headers: init.headers ?? new Headers(), body: init.body }
+}
+
+function targetOf(url: string): string {
+  const { origin, pathname } = new URL(url)
+  return `${origin}${pathname}`
 }

@@ -6,6 +6,8 @@ export type BreakwaterErrorCode =
   | 'IDEMPOTENCY_CONFLICT'
   | 'TIMEOUT'
   | 'INVALID_RESPONSE'
+  | 'REDIS_UNAVAILABLE'
+  | 'BAD_RECORD'
 
 /**
  * The base of every error breakwater raises itself. Checks by `code` or the `isXError` guards
@@ -102,6 +104,31 @@ export class InvalidResponseError extends BreakwaterError {
   }
 }
 
+/**
+ * An operation that Redis did not answer: it failed on the connection, ran past
+ * `redis.timeout`, or was not sent because Redis is marked down. Whatever shares state through
+ * Redis falls back to its in-process form on this error, and reports it in `redisFallback`. A
+ * reply Redis did send (an `ErrorReply` such as WRONGTYPE) is passed on as it is instead.
+ */
+export class RedisUnavailableError extends BreakwaterError {
+  override name = 'RedisUnavailableError'
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('REDIS_UNAVAILABLE', message, options)
+  }
+}
+
+/**
+ * A value under an idempotency record's key that breakwater did not write, or a record whose
+ * outcome does not read back. It is never served: the key is taken over, and the value reported
+ * in a `recordError` event.
+ */
+export class BadRecordError extends BreakwaterError {
+  override name = 'BadRecordError'
+  constructor(message: string) {
+    super('BAD_RECORD', message)
+  }
+}
+
 /** True for any error raised by breakwater, from this copy of the package or another. */
 export function isBreakwaterError(error: unknown): error is BreakwaterError {
   return typeof error === 'object' && error !== null && brand in error
@@ -116,3 +143,5 @@ export const isRateLimitError = guard<RateLimitError>('RATE_LIMITED')
 export const isIdempotencyConflictError = guard<IdempotencyConflictError>('IDEMPOTENCY_CONFLICT')
 export const isTimeoutError = guard<TimeoutError>('TIMEOUT')
 export const isInvalidResponseError = guard<InvalidResponseError>('INVALID_RESPONSE')
+export const isRedisUnavailableError = guard<RedisUnavailableError>('REDIS_UNAVAILABLE')
+export const isBadRecordError = guard<BadRecordError>('BAD_RECORD')

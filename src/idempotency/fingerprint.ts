@@ -22,7 +22,7 @@ export function recordKeyOf(call: Call, key: string): string {
   const scope: string[] = []
   if (call.kind === 'value') scope.push(call.origin)
   else {
-    for (const [name, value] of call.headers ?? []) {
+    for (const [name, value] of call.details.headers ?? []) {
       if (credentialSet.has(name)) scope.push(name, value)
     }
   }
@@ -38,7 +38,7 @@ export function fingerprintOf(call: Call): string {
   // The JSON array ends unambiguously, so the body bytes after it cannot shift a boundary.
   const head = JSON.stringify([call.method, normalizeUrl(new URL(call.url))])
   const digest = createHash('sha256').update(head)
-  if (call.body !== undefined) digest.update(call.body)
+  if (call.details.body !== undefined) digest.update(call.details.body)
   return digest.digest('hex')
 }
 

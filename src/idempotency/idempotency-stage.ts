@@ -55,7 +55,7 @@ export function createIdempotencyStage(
     const key = given ?? randomUUID()
     const headers = new Headers(call.headers)
     headers.set(header, key)
-    const keyed: Call = { ...call, headers, idempotencyKey: key, retry: true }
+    const keyed: Call = { ...call, headers, idempotencyKey: key, resendable: true }
     return replay && given !== undefined ? guarded(keyed, key, next) : next(keyed)
   }
 
@@ -92,8 +92,8 @@ export function createIdempotencyStage(
     let outcome: Outcome
     try {
       // The transport streams a body nobody else will see; a recorded one will be replayed, so
-      // it must arrive whole. (Coalescing sits above this stage: nothing is merged by this.)
-      outcome = await next(call.kind === 'http' ? { ...call, coalescible: true } : call)
+      // it must arrive whole.
+      outcome = await next({ ...call, buffered: true })
     } catch (error) {
       await records.release(recordKey, token).catch(() => false)
       throw error

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto'
 import { nap } from '../core/clock.js'
+import { BadRecordError } from '../core/errors.js'
 import { decodeOutcome, encodeOutcome } from '../http/outcome-codec.js'
 import type { RedisConnection } from '../redis/connection.js'
 import { isRedisUnavailable } from '../redis/redis-client.js'
@@ -24,12 +25,6 @@ const replaceTries = 3
 
 /** Failed claims whose tokens are kept for release; beyond them, the leases end them. */
 const maxAbandoned = 1_000
-
-/** Why a value under a record key was not served: it was not a record breakwater wrote. */
-export class BadRecordError extends Error {
-  override readonly name = 'BadRecordError'
-  readonly code = 'BAD_RECORD'
-}
 
 /**
  * Idempotency records shared by every process on one Redis, under `<namespace>:idem:<key>`.

@@ -1,5 +1,4 @@
-import type { CallDetails } from '../core/call-details.js'
-import type { CallInfo } from '../core/call-info.js'
+import type { CallDetails } from '../core/call.js'
 import type { Outcome } from '../core/outcome.js'
 import {
   func,
@@ -29,7 +28,7 @@ export interface RateLimitBucketOptions {
   /** Tokens one call takes: a number, or a function of the call (estimated LLM tokens). @default 1 */
   cost?: number | ((call: CallDetails) => number)
   /** One bucket per value. @default the call's origin */
-  key?: (call: CallInfo) => string
+  key?: (call: CallDetails) => string
   /** `'wait'` for tokens (in arrival order), or `'reject'` at once with `RateLimitError`. @default 'wait' */
   mode?: 'wait' | 'reject'
   /** ms a call may wait for tokens before it fails with `RateLimitError`. @default 60_000 */
@@ -59,7 +58,7 @@ export interface ResolvedBucket {
   readonly capacity: number
   readonly refillPerSecond: number
   readonly cost: (call: CallDetails) => number
-  readonly key: (call: CallInfo) => string
+  readonly key: (call: CallDetails) => string
   readonly mode: 'wait' | 'reject'
   readonly maxWait: number
   readonly serverLimit: ServerLimit | undefined
@@ -67,7 +66,7 @@ export interface ResolvedBucket {
   readonly maxKeys: number
 }
 
-const byOrigin = (call: CallInfo) => call.origin
+const byOrigin = (call: CallDetails) => call.origin
 const serverLimits: readonly ServerLimit[] = ['requests', 'tokens', 'input-tokens', 'output-tokens']
 
 function resolveBucket(name: string, value: unknown): ResolvedBucket {

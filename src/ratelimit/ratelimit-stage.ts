@@ -90,13 +90,13 @@ export function createRateLimitStage(
           ? per
           : per !== undefined && Object.hasOwn(per, bucket.name)
             ? (per[bucket.name] as number)
-            : bucket.cost(call)
+            : bucket.cost(call.details)
       if (!(Number.isFinite(cost) && cost >= 0)) {
         throw new TypeError(
           `rateLimit "${bucket.name}" cost must be a finite number ≥ 0, got ${show(cost)}`,
         )
       }
-      return { bucket, key: bucket.key(call), cost }
+      return { bucket, key: bucket.key(call.details), cost }
     })
   }
 
@@ -223,7 +223,7 @@ export function createRateLimitStage(
 
   async function reconcile(call: Call, requests: readonly CallBucket[], outcome: Outcome) {
     for (const { bucket, key, cost } of requests) {
-      const actual = bucket.actualCost?.(outcome, call)
+      const actual = bucket.actualCost?.(outcome, call.details)
       if (actual === undefined) continue
       if (!(Number.isFinite(actual) && actual >= 0)) {
         throw new TypeError(

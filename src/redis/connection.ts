@@ -1,6 +1,6 @@
 import { createClient, ErrorReply } from '@redis/client'
-import { admit, type BreakerState, closed, onFailure, onSuccess } from '../breaker/breaker-state.js'
 import type { StageContext } from '../core/context.js'
+import { connectAttempt } from './connect-attempt.js'
 import type { ResolvedRedis } from './options.js'
 import {
   isCluster,
@@ -10,14 +10,11 @@ import {
   RedisUnavailableError,
   type Send,
 } from './redis-client.js'
+import { RedisHealth } from './redis-health.js'
 
-/**
- * Failed operations that mark Redis down: one. A call makes several Redis operations (read,
- * lease, write); were each allowed to time out, one call would pay the timeout several times.
- */
-const failureThreshold = 1
-/** ms Redis stays marked down before one operation probes it again. */
-export const probeAfter = 1_000
+// The stores' fallbacks time their retries by it.
+export { probeAfter } from './redis-health.js'
+
 /** ms a TCP connect to Redis may take. */
 const connectTimeout = 1_000
 /** Bounds of the delay between reconnects, ms: doubling from the first to the last. */
@@ -55,8 +52,7 @@ export class RedisConnection {
   readonly #client: RedisLike
   readonly #owned: boolean
   readonly #ctx: StageContext
-  #breaker: BreakerState = closed
-  #downSince = 0
+  readonly #health: RedisHealth
   /**
    * Until a client that was not ready at construction becomes ready or first fails, operations
    * wait for it (within their timeout) rather than fail: a process's first calls would
@@ -77,6 +73,7 @@ export class RedisConnection {
     this.timeout = options.timeout
     this.namespace = namespace
     this.#ctx = ctx
+    this.#health = new RedisHealth(ctx)
     const { target } = options
     this.#owned = 'url' in target
     this.#client =
@@ -101,7 +98,7 @@ export class RedisConnection {
 
   /** True while Redis is marked down: operations fail at once, apart from a probe a second. */
   get down(): boolean {
-    return this.#breaker.name !== 'closed'
+    return this.#health.down
   }
 
   /**
@@ -122,9 +119,8 @@ export class RedisConnection {
    */
   async run<T>(op: (send: Send) => Promise<T>): Promise<T> {
     if (this.#closed) throw new RedisUnavailableError('the Redis connection is closed')
-    const { counters, clock } = this.#ctx
-    const admission = admit(this.#breaker, clock.now(), probeAfter)
-    this.#breaker = admission.state
+    const { counters } = this.#ctx
+    const admission = this.#health.admit()
     if (!admission.allowed) {
       counters.redisErrors++
       throw new RedisUnavailableError(
@@ -133,15 +129,15 @@ export class RedisConnection {
     }
     try {
       const value = await this.#timed(op)
-      this.#answered(admission.probe)
+      this.#health.answered(admission.probe)
       return value
     } catch (error) {
       if (error instanceof ErrorReply && !unhealthyReply.test(error.message)) {
-        this.#answered(admission.probe)
+        this.#health.answered(admission.probe)
         throw error
       }
       counters.redisErrors++
-      this.#failed(error, admission.probe)
+      this.#health.failed(error, admission.probe)
       if (isRedisUnavailable(error)) throw error
       throw new RedisUnavailableError(`Redis failed: ${messageOf(error)}`, { cause: error })
     }
@@ -167,7 +163,7 @@ export class RedisConnection {
       return
     }
     // A handshake under way will not be used now. A TCP connect still under way is out of
-    // destroy()'s reach: `#connect` cuts it as soon as it lands, within `connectTimeout`.
+    // destroy()'s reach: `connectAttempt` cuts it as soon as it lands, within `connectTimeout`.
     this.#dropHandshake?.()
     await this.#connecting
     if (this.#sent.size > 0) {
@@ -232,28 +228,6 @@ export class RedisConnection {
     })
   }
 
-  #answered(probe: boolean): void {
-    const before = this.#breaker
-    const after = onSuccess(before, probe)
-    this.#breaker = after
-    if (before.name === 'closed' || after.name !== 'closed') return
-    const { events, clock } = this.#ctx
-    if (events.wants('redisUp')) {
-      events.emit({ type: 'redisUp', downFor: clock.now() - this.#downSince })
-    }
-  }
-
-  #failed(error: unknown, probe: boolean): void {
-    const { events, clock } = this.#ctx
-    const before = this.#breaker
-    const after = onFailure(before, clock.now(), failureThreshold, probe)
-    this.#breaker = after
-    // A failed probe reopens the breaker each second; only the first opening is news.
-    if (before.name !== 'closed' || after.name !== 'open') return
-    this.#downSince = clock.now()
-    if (events.wants('redisDown')) events.emit({ type: 'redisDown', error })
-  }
-
   /**
    * Makes operations wait for the client to be ready, connecting or connected by whoever:
    * until node-redis says 'ready' ('connect' for a cluster), or 'error'.
@@ -283,38 +257,22 @@ export class RedisConnection {
 
   #connect(): void {
     const client = this.#client
-    let timer: NodeJS.Timeout | undefined
-    let ended = () => {}
-    // Ends the attempt when we cut it: node-redis' own promise may then never settle (a
-    // handshake cut before it was written waits for ever), and must not hold `close`.
-    const cut = new Promise<void>((resolve) => {
-      ended = resolve
-    })
-    const drop = () => {
-      this.#destroy()
-      ended()
-    }
-    // node-redis bounds the TCP (and TLS) connect by `connectTimeout`, but not the handshake
-    // that follows: a server that accepts and never answers would hold the connect, and
-    // `close` behind it, for ever. Ours get `timeout` ms for it, like any operation.
-    const onSocket = () => {
-      if (this.#closed) return drop()
-      this.#dropHandshake = drop
-      timer = setTimeout(drop, this.timeout)
-    }
-    if (this.#owned) client.on('connect', onSocket)
-    const connected = client.connect().then(
-      () => {
+    this.#connecting = connectAttempt({
+      client,
+      owned: this.#owned,
+      timeout: this.timeout,
+      closed: () => this.#closed,
+      destroy: () => this.#destroy(),
+      onHandshake: (drop) => {
+        this.#dropHandshake = drop
+      },
+      onConnected: () => {
         this.#reconnects = 0
       },
-      () => {},
-    )
-    this.#connecting = Promise.race([connected, cut]).finally(() => {
-      clearTimeout(timer)
-      this.#dropHandshake = undefined
-      client.off('connect', onSocket)
-      this.#connecting = undefined
-      if (this.#owned && !client.isOpen) this.#scheduleReconnect()
+      onEnded: () => {
+        this.#connecting = undefined
+        if (this.#owned && !client.isOpen) this.#scheduleReconnect()
+      },
     })
   }
 

@@ -3,6 +3,8 @@
  * fits (modules, scripts, RESP3), and the error every Redis failure becomes.
  */
 
+import type { RedisUnavailableError } from '../core/errors.js'
+
 /** The events breakwater listens to: 'error', and 'ready' (a client) or 'connect' (a cluster). */
 export interface RedisEmitter {
   on(event: 'error' | 'ready' | 'connect', listener: (error?: unknown) => void): unknown
@@ -37,18 +39,14 @@ export interface RedisClusterLike extends RedisEmitter {
 
 export type RedisLike = RedisClientLike | RedisClusterLike
 
-/**
- * An operation that Redis did not answer: it failed on the connection, ran past
- * `redis.timeout`, or was not sent because Redis is marked down. Whatever shares state through
- * Redis falls back to its in-process form on this error. A reply Redis did send (an
- * `ErrorReply` such as WRONGTYPE) is passed on as it is instead.
- */
-export class RedisUnavailableError extends Error {
-  override readonly name = 'RedisUnavailableError'
-  readonly code = 'REDIS_UNAVAILABLE'
-}
+// The error lives with the others, under `BreakwaterError`; the Redis backends import it here.
+export { RedisUnavailableError } from '../core/errors.js'
 
-/** True for a `RedisUnavailableError`, even from another copy of breakwater. */
+/**
+ * True for a `RedisUnavailableError`, even from another copy of breakwater. Unlike
+ * `isRedisUnavailableError` it reads the code alone, without the brand, so that it also knows
+ * the error of a copy from before it extended `BreakwaterError`.
+ */
 export const isRedisUnavailable = (error: unknown): error is RedisUnavailableError =>
   error instanceof Error && (error as { code?: unknown }).code === 'REDIS_UNAVAILABLE'
 

@@ -7,7 +7,7 @@ import { KeyvHooks } from 'keyv'
 import { createCacheStage } from '../cache/cache-stage.js'
 import { createMemoryKeyv } from '../cache/memory-store.js'
 import type { ResolvedCache } from '../cache/options.js'
-import type { Call } from '../core/call.js'
+import { type Call, createCall } from '../core/call.js'
 import type { StageContext } from '../core/context.js'
 import { Events } from '../core/events.js'
 import type { HttpOutcome } from '../core/outcome.js'
@@ -129,25 +129,18 @@ export async function replayLru(
   return hits
 }
 
+// One empty header list for every replayed call: the replay keys by its own key, never by them.
+const noHeaders = new Headers()
+
 function callFor(key: string, method: string, cacheable: boolean): Call {
-  return {
+  return createCall({
     kind: 'http',
     key,
     method,
     url: key,
     origin: 'replay',
     target: key,
-    headers: undefined,
-    body: undefined,
-    args: undefined,
-    signal: undefined,
+    headers: noHeaders,
     cacheable,
-    coalescible: false,
-    retry: false,
-    ttl: undefined,
-    timeout: 0,
-    deadline: undefined,
-    idempotencyKey: undefined,
-    cost: undefined,
-  }
+  })
 }

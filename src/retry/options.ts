@@ -1,4 +1,4 @@
-import type { CallInfo } from '../core/call-info.js'
+import type { CallInfo } from '../core/call.js'
 import {
   boolean,
   func,

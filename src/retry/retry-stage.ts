@@ -3,7 +3,7 @@ import { sleep } from '../core/clock.js'
 import { eventBase, type StageContext } from '../core/context.js'
 import type { GiveUpCause } from '../core/events.js'
 import { discard, type Outcome } from '../core/outcome.js'
-import type { Stage } from '../core/stage.js'
+import type { Next, Stage } from '../core/stage.js'
 import { isEventStream } from '../http/content-type.js'
 import { headerOf } from '../http/headers.js'
 import { backoffDelay } from './backoff.js'
@@ -11,6 +11,7 @@ import { RetryBudget } from './budget.js'
 import { classifyError, classifyOutcome, type Verdict } from './classify.js'
 import type { ResolvedRetry, RetryContext } from './options.js'
 import { retryAfterDelay } from './retry-after.js'
+import { stopReason } from './stop.js'
 
 /** How one attempt ended. */
 type Attempt =
@@ -41,92 +42,143 @@ export function createRetryStage(
   retry: ResolvedRetry,
   random: () => number = Math.random,
 ): Stage {
-  const { maxAttempts, statuses, respectRetryAfter, maxRetryAfter, retryOn } = retry
-  const hooked = retryOn !== undefined || retry.retryAfter !== undefined
-  const budget = retry.budget === false ? undefined : new RetryBudget(retry.budget)
-
-  const hookDelay = (context: RetryContext | undefined): number | undefined => {
-    const ms = context === undefined ? undefined : retry.retryAfter?.(context)
-    // Like a header's nonsense, a hook's is no wait at all: the backoff decides.
-    return ms !== undefined && Number.isFinite(ms) && ms >= 0 ? ms : undefined
+  const turns: Turns = {
+    ctx,
+    retry,
+    random,
+    hooked: retry.retryOn !== undefined || retry.retryAfter !== undefined,
+    budget: retry.budget === false ? undefined : new RetryBudget(retry.budget),
   }
-
   return async (call, next) => {
-    budget?.recordCall(ctx.clock.now())
+    // `retry: false` for this one call: one attempt, outside the budget as well.
+    if (!call.retries) return next(call)
+    turns.budget?.recordCall(ctx.clock.now())
     let previousDelay: number | undefined
     for (let attempt = 1; ; attempt++) {
-      let result: Attempt
-      try {
-        result = { ok: true, outcome: await next(call) }
-      } catch (error) {
-        result = { ok: false, error }
-      }
-      if (call.signal?.aborted) {
-        if (result.ok) discard(result.outcome)
-        throw call.signal.reason
-      }
-      const verdict = result.ok
-        ? classifyOutcome(result.outcome, statuses)
-        : classifyError(result.error, statuses)
-      if (!verdict.failed) return finish(result, attempt)
-      // Only a hook reads the body, so only with one is a failed body buffered.
-      if (hooked && result.ok) {
-        try {
-          result = { ok: true, outcome: await buffered(result.outcome) }
-        } catch (error) {
-          // The body broke off while read: the attempt failed as the network failed.
-          result = { ok: false, error }
-        }
-      }
-      const context = hooked ? contextOf(call, attempt, verdict, result) : undefined
-      const retryable = (context && retryOn?.(context)) ?? verdict.retryable
-      if (!retryable) return finish(result, attempt)
-
-      const retryAfter = respectRetryAfter
-        ? (retryAfterDelay(verdict.header, ctx.clock.now()) ?? hookDelay(context))
-        : undefined
-      const delay = retryAfter ?? backoffDelay(attempt, retry, previousDelay, random)
-      const now = ctx.clock.now()
-      const stoppedBy: GiveUpCause | undefined =
-        attempt >= maxAttempts
-          ? 'attempts'
-          : !(call.retry || verdict.beforeSend)
-            ? 'notIdempotent'
-            : retryAfter !== undefined && retryAfter > maxRetryAfter
-              ? 'retryAfter'
-              : call.deadline !== undefined && now + delay > call.deadline
-                ? 'deadline'
-                : budget !== undefined && !budget.tryRetry(now)
-                  ? 'budget'
-                  : undefined
-      if (stoppedBy !== undefined) {
-        ctx.counters.giveUps++
-        if (ctx.events.wants('giveUp')) {
-          ctx.events.emit({
-            type: 'giveUp',
-            ...eventBase(call),
-            attempts: attempt,
-            reason: verdict.reason,
-            stoppedBy,
-          })
-        }
-        return finish(result, attempt)
-      }
-
-      ctx.counters.retries++
-      if (ctx.events.wants('retry')) {
-        ctx.events.emit({
-          type: 'retry',
-          ...eventBase(call),
-          attempt,
-          delay,
-          reason: verdict.reason,
-        })
-      }
+      const { result, delay } = await turn(turns, call, next, attempt, previousDelay)
+      if (delay === undefined) return finish(result, attempt)
       if (result.ok) discard(result.outcome)
       previousDelay = delay
       await sleep(delay, call.signal)
     }
+  }
+}
+
+/** What every turn of one stage shares, resolved once. */
+interface Turns {
+  readonly ctx: StageContext
+  readonly retry: ResolvedRetry
+  readonly random: () => number
+  /** A hook reads the failures (`retryOn`, `retryAfter`), so their bodies are buffered. */
+  readonly hooked: boolean
+  readonly budget: RetryBudget | undefined
+}
+
+/** How a turn ended: with the attempt to finish on, or with the wait before the next one. */
+interface Turn {
+  readonly result: Attempt
+  readonly delay?: number
+}
+
+/** One attempt and its verdict: steps 1 to 4 of the stage's doc; the caller waits and loops. */
+async function turn(
+  turns: Turns,
+  call: Call,
+  next: Next,
+  attempt: number,
+  previousDelay: number | undefined,
+): Promise<Turn> {
+  const { ctx, retry, hooked } = turns
+  let result = await attemptOnce(call, next)
+  if (call.signal?.aborted) {
+    if (result.ok) discard(result.outcome)
+    throw call.signal.reason
+  }
+  const verdict = result.ok
+    ? classifyOutcome(result.outcome, retry.statuses)
+    : classifyError(result.error, retry.statuses)
+  if (!verdict.failed) return { result }
+  // Only a hook reads the body, so only with one is a failed body buffered.
+  if (hooked && result.ok) result = await bufferedAttempt(result.outcome)
+  const context = hooked ? contextOf(call, attempt, verdict, result) : undefined
+  const retryable = (context && retry.retryOn?.(context)) ?? verdict.retryable
+  if (!retryable) return { result }
+
+  const retryAfter = retry.respectRetryAfter
+    ? (retryAfterDelay(verdict.header, ctx.clock.now()) ?? hookDelay(retry, context))
+    : undefined
+  const delay = retryAfter ?? backoffDelay(attempt, retry, previousDelay, turns.random)
+  const now = ctx.clock.now()
+  const { budget } = turns
+  const stoppedBy = stopReason({
+    attempt,
+    maxAttempts: retry.maxAttempts,
+    resendable: call.resendable,
+    beforeSend: verdict.beforeSend,
+    retryAfter,
+    maxRetryAfter: retry.maxRetryAfter,
+    now,
+    delay,
+    deadline: call.deadline,
+    budgetAllows: () => budget === undefined || budget.tryRetry(now),
+  })
+  if (stoppedBy !== undefined) {
+    reportGiveUp(ctx, call, attempt, verdict.reason, stoppedBy)
+    return { result }
+  }
+  reportRetry(ctx, call, attempt, delay, verdict.reason)
+  return { result, delay }
+}
+
+/** Sends the call once; a throw is an attempt that failed, not a failure of the stage. */
+async function attemptOnce(call: Call, next: Next): Promise<Attempt> {
+  try {
+    return { ok: true, outcome: await next(call) }
+  } catch (error) {
+    return { ok: false, error }
+  }
+}
+
+/** The failed outcome with its body read for the hooks (see `buffered`). */
+async function bufferedAttempt(outcome: Outcome): Promise<Attempt> {
+  try {
+    return { ok: true, outcome: await buffered(outcome) }
+  } catch (error) {
+    // The body broke off while read: the attempt failed as the network failed.
+    return { ok: false, error }
+  }
+}
+
+/** The wait a `retryAfter` hook asks, when it asks a sensible one. */
+function hookDelay(retry: ResolvedRetry, context: RetryContext | undefined): number | undefined {
+  const ms = context === undefined ? undefined : retry.retryAfter?.(context)
+  // Like a header's nonsense, a hook's is no wait at all: the backoff decides.
+  return ms !== undefined && Number.isFinite(ms) && ms >= 0 ? ms : undefined
+}
+
+function reportGiveUp(
+  ctx: StageContext,
+  call: Call,
+  attempts: number,
+  reason: string,
+  stoppedBy: GiveUpCause,
+): void {
+  ctx.counters.giveUps++
+  if (ctx.events.wants('giveUp')) {
+    ctx.events.emit({ type: 'giveUp', ...eventBase(call), attempts, reason, stoppedBy })
+  }
+}
+
+function reportRetry(
+  ctx: StageContext,
+  call: Call,
+  attempt: number,
+  delay: number,
+  reason: string,
+): void {
+  ctx.counters.retries++
+  if (ctx.events.wants('retry')) {
+    ctx.events.emit({ type: 'retry', ...eventBase(call), attempt, delay, reason })
   }
 }
 

@@ -40,10 +40,11 @@ export interface FetchTransportOptions {
 export function createFetchTransport(options: FetchTransportOptions): Next {
   const { fetch, dispatcher, counters, maxBodyBytes } = options
   return async (call: Call): Promise<HttpOutcome> => {
+    if (call.kind !== 'http') throw new TypeError('the fetch transport sends HTTP calls only')
     counters.upstreamCalls++
     const init: FetchInit = {
       method: call.method,
-      headers: call.headers ?? new Headers(),
+      headers: call.headers,
       redirect: 'follow',
     }
     if (call.body !== undefined) init.body = call.body
@@ -74,7 +75,7 @@ export function createFetchTransport(options: FetchTransportOptions): Next {
  * announced larger than `maxBodyBytes` goes to the caller as it arrives.
  */
 function passThrough(call: Call, headers: [string, string][], maxBodyBytes: number): boolean {
-  if (!call.cacheable && !call.coalescible) return true
+  if (!call.buffered) return true
   for (const [name, value] of headers) {
     if (name === 'content-type' && value.startsWith('text/event-stream')) return true
     if (name === 'content-length' && Number(value) > maxBodyBytes) return true

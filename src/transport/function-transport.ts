@@ -9,8 +9,9 @@ export function createFunctionTransport(
   counters: Counters,
 ): Next {
   return async (call: Call): Promise<ValueOutcome> => {
+    if (call.kind !== 'value') throw new TypeError('the function transport calls functions only')
     counters.upstreamCalls++
-    const value = await fn(...((call.args ?? []) as never[]))
+    const value = await fn(...(call.args as never[]))
     return { kind: 'value', value }
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { isCacheableCall, temperatureOf } from '../../src/ai/deterministic.js'
-import type { CallDetails } from '../../src/core/call-details.js'
+import type { CallDetails } from '../../src/core/call.js'
 
 const post = (params: unknown, url = 'https://api.anthropic.com/v1/messages'): CallDetails => ({
   method: 'POST',

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { createBreakerStage } from '../../src/breaker/breaker-stage.js'
 import type { ResolvedBreaker } from '../../src/breaker/options.js'
-import type { Call } from '../../src/core/call.js'
+import type { Call, CallDetails } from '../../src/core/call.js'
 import { CircuitOpenError, isCircuitOpenError, RateLimitError } from '../../src/core/errors.js'
 import type { Events } from '../../src/core/events.js'
 import type { Outcome } from '../../src/core/outcome.js'
@@ -189,7 +189,7 @@ describe('createBreakerStage', () => {
     await expect(send(at(0))).resolves.toMatchObject({ status: 200 })
   })
 
-  it('asks the scope function with what CallInfo names, and keys breakers by its answer', async () => {
+  it('asks the scope function with the call’s details, as every hook, and keys breakers by its answer', async () => {
     const asked: unknown[] = []
     const { send, failTimes } = setup({
       ...settings,
@@ -201,11 +201,14 @@ describe('createBreakerStage', () => {
     await failTimes(3)
     const other = makeCall({ origin: 'http://127.0.0.1:2', url: 'http://127.0.0.1:2/a' })
     await expect(send(other)).rejects.toMatchObject({ scope: 'everything' })
-    expect(asked[0]).toEqual({
+    expect(asked[0]).toMatchObject({
       method: 'GET',
       url: 'http://127.0.0.1:1/a',
       origin: 'http://127.0.0.1:1',
+      body: undefined,
+      args: undefined,
     })
+    expect((asked[0] as CallDetails).headers).toBeInstanceOf(Headers)
   })
 
   it('emits no breaker event when no one listens', async () => {

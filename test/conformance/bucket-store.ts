@@ -2,7 +2,12 @@ import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { maxServerWaitMs, maxTimerMs } from '../../src/core/validate.js'
-import type { BucketSpec, BucketStore, BucketTarget } from '../../src/ratelimit/bucket-store.js'
+import type {
+  BucketRequest,
+  BucketSpec,
+  BucketStore,
+  BucketTarget,
+} from '../../src/ratelimit/bucket-store.js'
 
 /** A store to test, and how to move its clock when it takes one. */
 export interface StoreUnderTest {
@@ -12,6 +17,11 @@ export interface StoreUnderTest {
    * leaves it out, and the suite waits in real time instead: its budgets are sized for that.
    */
   readonly advance?: (ms: number) => void
+  /**
+   * How the store says every answer was decided when not by itself: `'fallback'` for a
+   * fallback store whose shared side fails. Left out, an answer must carry no `degraded`.
+   */
+  readonly degraded?: 'fallback'
 }
 
 // One token every 50 ms: real waits stay short, and 40 ms of slack covers a slow round trip.
@@ -35,7 +45,14 @@ export function bucketStoreConformance(
   describe(`BucketStore conformance: ${name}`, () => {
     let store: BucketStore
     let advance: ((ms: number) => void) | undefined
+    let degraded: 'fallback' | undefined
     const pass = async (ms: number) => (advance ? advance(ms) : await sleep(ms))
+    /** `store.acquire`, checking that the answer says how it was decided, as it should. */
+    const acquire = async (requests: readonly BucketRequest[], maxWait: number) => {
+      const { degraded: by, ...acquired } = await store.acquire(requests, maxWait)
+      expect(by?.by).toBe(degraded)
+      return acquired
+    }
     const bucket = (capacity: number): BucketSpec => ({
       name: `b-${randomUUID()}`,
       capacity,
@@ -45,15 +62,14 @@ export function bucketStoreConformance(
       bucket: bucket(capacity),
       key: randomUUID(),
     })
-    const take = (t: BucketTarget, cost = 1, maxWait = 0) =>
-      store.acquire([{ ...t, cost }], maxWait)
+    const take = (t: BucketTarget, cost = 1, maxWait = 0) => acquire([{ ...t, cost }], maxWait)
     const drain = async (t: BucketTarget) => {
       const got = await take(t, t.bucket.capacity)
       expect(got).toMatchObject({ granted: true, wait: 0 })
     }
 
     beforeEach(async () => {
-      ;({ store, advance } = await makeStore())
+      ;({ store, advance, degraded } = await makeStore())
     })
     afterEach(async () => {
       await store.close()
@@ -84,7 +100,7 @@ export function bucketStoreConformance(
       const wide = target(3)
       const narrow = target(2)
       await drain(narrow)
-      const refused = await store.acquire(
+      const refused = await acquire(
         [
           { ...wide, cost: 2 },
           { ...narrow, cost: 1 },
@@ -99,7 +115,7 @@ export function bucketStoreConformance(
     it('refuses a cost above the capacity for good and debits nothing', async () => {
       const other = target(3)
       const small = target(2)
-      const refused = await store.acquire(
+      const refused = await acquire(
         [
           { ...other, cost: 1 },
           { ...small, cost: 3 },

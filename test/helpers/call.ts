@@ -1,34 +1,41 @@
-import type { Call } from '../../src/core/call.js'
+import { type Call, createCall, type HttpCallInit } from '../../src/core/call.js'
 import type { StageContext } from '../../src/core/context.js'
 import type { BreakwaterEvent } from '../../src/core/events.js'
 import { Events } from '../../src/core/events.js'
 import type { HttpOutcome, Outcome } from '../../src/core/outcome.js'
 import { Counters } from '../../src/core/stats.js'
 
-/** A Call as the fetch front door would build it, for tests of one stage. */
-export function makeCall(overrides: Partial<Call> = {}): Call {
-  return {
+/** What a test may set of a call: anything `createCall` takes, of either kind. */
+export type CallOverrides = Partial<Omit<HttpCallInit, 'kind'>> & {
+  readonly kind?: 'http' | 'value'
+  readonly args?: readonly unknown[]
+  readonly name?: string
+}
+
+/**
+ * A call through `createCall`, as the fetch front door would build it unless told otherwise
+ * (cacheable, coalescible, resendable), for tests of one stage.
+ */
+export function makeCall(overrides: CallOverrides = {}): Call {
+  const { kind = 'http', args = [], name, ...rest } = overrides
+  const common = { key: 'k1', cacheable: true, coalescible: true, resendable: true, ...rest }
+  if (kind === 'value') {
+    // The same origin as an http call's by default, so one breaker or bucket sees both kinds.
+    const fn = name ?? rest.origin ?? 'http://127.0.0.1:1'
+    return createCall({ ...common, kind: 'value', name: fn, args })
+  }
+  return createCall({
     kind: 'http',
-    key: 'k1',
     method: 'GET',
     url: 'http://127.0.0.1:1/a',
-    origin: 'http://127.0.0.1:1',
-    target: 'http://127.0.0.1:1/a',
     headers: new Headers(),
-    body: undefined,
-    args: undefined,
-    signal: undefined,
-    cacheable: true,
-    coalescible: true,
-    retry: true,
-    ttl: undefined,
-    timeout: 0,
-    deadline: undefined,
-    idempotencyKey: undefined,
-    cost: undefined,
-    ...overrides,
-  }
+    ...common,
+  })
 }
+
+/** The headers a call went down with; undefined for a wrapped function's call. */
+export const headersOf = (call: Call | undefined): Headers | undefined =>
+  call?.kind === 'http' ? call.headers : undefined
 
 /** An HTTP outcome with a text body. */
 export function httpOutcome(

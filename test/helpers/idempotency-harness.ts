@@ -9,7 +9,7 @@ import {
   resolveIdempotency,
 } from '../../src/idempotency/options.js'
 import type { RecordedOutcome } from '../../src/idempotency/record-store.js'
-import { httpOutcome, makeCall, makeContext } from './call.js'
+import { type CallOverrides, httpOutcome, makeCall, makeContext } from './call.js'
 
 /** A MemoryRecordStore that logs what the stage asks of it, and can be told to fail `complete`. */
 export class LoggedStore extends MemoryRecordStore {
@@ -78,19 +78,18 @@ export function held() {
 }
 
 /** A POST as the fetch front door builds it: not retryable, not shared. */
-export const post = (overrides: Partial<Call> = {}) =>
-  makeCall({ method: 'POST', retry: false, coalescible: false, cacheable: false, ...overrides })
-
-/** A call of a wrapped function named `create`. */
-export const valueCall = (overrides: Partial<Call> = {}) =>
+export const post = (overrides: CallOverrides = {}) =>
   makeCall({
-    kind: 'value',
-    method: 'CALL',
-    url: '',
-    origin: 'create',
-    headers: undefined,
+    method: 'POST',
+    resendable: false,
+    coalescible: false,
+    cacheable: false,
     ...overrides,
   })
+
+/** A call of a wrapped function named `create`. */
+export const valueCall = (overrides: CallOverrides = {}) =>
+  makeCall({ kind: 'value', name: 'create', ...overrides })
 
 export const bytes = (text: string) => new TextEncoder().encode(text)
 

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { HttpOutcome } from '../../src/core/outcome.js'
 import { createIdempotencyStage } from '../../src/idempotency/idempotency-stage.js'
 import { MemoryRecordStore } from '../../src/idempotency/memory-record-store.js'
-import { httpOutcome, makeContext } from '../helpers/call.js'
+import { headersOf, httpOutcome, makeContext } from '../helpers/call.js'
 import {
   closeAll,
   held,
@@ -112,7 +112,7 @@ describe('createIdempotencyStage records', () => {
     const call = post({ idempotencyKey: 'order-11' })
     await stage(call, next)
     await stage(call, next)
-    expect(sent.map((c) => c.headers?.get('idempotency-key'))).toEqual(['order-11', 'order-11'])
+    expect(sent.map((c) => headersOf(c)?.get('idempotency-key'))).toEqual(['order-11', 'order-11'])
     expect(store.log).toEqual([])
   })
 

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { isIdempotencyConflictError } from '../../src/core/errors.js'
 import type { Outcome } from '../../src/core/outcome.js'
-import { httpOutcome, makeCall, textOf } from '../helpers/call.js'
+import { headersOf, httpOutcome, makeCall, textOf } from '../helpers/call.js'
 import {
   bytes,
   closeAll,
@@ -24,10 +24,10 @@ describe('createIdempotencyStage', () => {
     const { next, sent } = upstream()
     const headers = new Headers({ 'content-type': 'application/json' })
     await stage(post({ headers }), next)
-    const key = sent[0]?.headers?.get('idempotency-key')
+    const key = headersOf(sent[0])?.get('idempotency-key')
     expect(key).toMatch(uuid)
-    expect(sent[0]).toMatchObject({ idempotencyKey: key, retry: true })
-    expect(sent[0]?.headers?.get('content-type')).toBe('application/json')
+    expect(sent[0]).toMatchObject({ idempotencyKey: key, resendable: true })
+    expect(headersOf(sent[0])?.get('content-type')).toBe('application/json')
     expect(headers.has('idempotency-key')).toBe(false)
   })
 
@@ -37,7 +37,7 @@ describe('createIdempotencyStage', () => {
     const { next, sent } = upstream()
     await stage(post(), next)
     await stage(post(), next)
-    const keys = sent.map((c) => c.headers?.get('idempotency-key'))
+    const keys = sent.map((c) => headersOf(c)?.get('idempotency-key'))
     expect(new Set(keys).size).toBe(2)
     expect(store.log).toEqual([])
   })
@@ -46,8 +46,8 @@ describe('createIdempotencyStage', () => {
     const { stage } = setup({ header: 'X-Request-Key' })
     const { next, sent } = upstream()
     await stage(post({ idempotencyKey: 'order-42' }), next)
-    expect(sent[0]?.headers?.get('x-request-key')).toBe('order-42')
-    expect(sent[0]?.headers?.has('idempotency-key')).toBe(false)
+    expect(headersOf(sent[0])?.get('x-request-key')).toBe('order-42')
+    expect(headersOf(sent[0])?.has('idempotency-key')).toBe(false)
   })
 
   it('passes a method outside `methods` through untouched, unless the caller gave a key', async () => {
@@ -57,7 +57,7 @@ describe('createIdempotencyStage', () => {
     await stage(get, next)
     expect(sent[0]).toBe(get)
     await stage(makeCall({ method: 'PATCH', idempotencyKey: 'mine' }), next)
-    expect(sent[1]?.headers?.get('idempotency-key')).toBe('mine')
+    expect(headersOf(sent[1])?.get('idempotency-key')).toBe('mine')
   })
 
   it('neither mints a key nor adds a header for a wrapped function', async () => {
@@ -104,7 +104,7 @@ describe('createIdempotencyStage', () => {
     const { next, sent } = upstream()
     await stage(post(), next)
     await stage(post({ idempotencyKey: 'order-2' }), next)
-    expect(sent.map((c) => c.coalescible)).toEqual([false, true])
+    expect(sent.map((c) => c.buffered)).toEqual([false, true])
   })
 
   it('fails with IdempotencyConflictError when the key comes back with another body', async () => {

@@ -155,7 +155,7 @@ describe('createRetryStage limits and hooks', () => {
 
   it('does not let retryOn resend a non-idempotent call', async () => {
     const { next, sent } = script(httpOutcome(503), httpOutcome(200))
-    const call = makeCall({ method: 'POST', retry: false })
+    const call = makeCall({ method: 'POST', resendable: false })
     await createRetryStage(makeContext(), settings({ retryOn: () => true }))(call, next)
     expect(sent).toHaveLength(1)
   })

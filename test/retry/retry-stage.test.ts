@@ -55,7 +55,7 @@ describe('createRetryStage', () => {
   it('does not resend a non-idempotent call after a 503', async () => {
     const ctx = makeContext()
     const { next, sent } = script(httpOutcome(503), httpOutcome(200))
-    const call = makeCall({ method: 'POST', retry: false })
+    const call = makeCall({ method: 'POST', resendable: false })
     const outcome = await createRetryStage(ctx, settings())(call, next)
     expect(outcome).toMatchObject({ status: 503 })
     expect(sent).toHaveLength(1)
@@ -64,7 +64,7 @@ describe('createRetryStage', () => {
   })
 
   it('resends a non-idempotent call refused before sending, but not after a reset', async () => {
-    const call = makeCall({ method: 'POST', retry: false })
+    const call = makeCall({ method: 'POST', resendable: false })
     const refused = script(netError('ECONNREFUSED'), httpOutcome(201))
     expect(await createRetryStage(makeContext(), settings())(call, refused.next)).toMatchObject({
       status: 201,

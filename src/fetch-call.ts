@@ -1,0 +1,94 @@
+import { type Call, callDetails, createCall, type HttpCallInit } from './core/call.js'
+import { type CallOptions, resolveCallOptions } from './core/call-options.js'
+import { httpKey } from './core/key.js'
+import type { ResolvedOptions } from './options.js'
+
+/** `RequestInit` plus breakwater's options for this one call. */
+export type BreakwaterRequestInit = RequestInit & { breakwater?: CallOptions }
+
+const idempotentMethods = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
+const safeMethods = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE'])
+
+/**
+ * The call `fetch(input, init)` asks for, with the fetch front door's rules for its flags: the
+ * cache takes `cache.methods` unless the request says `no-store` or the `cache.cacheable` hook
+ * refuses; safe methods and cacheable calls may be merged, event streams only when the cache
+ * may store them; idempotent methods and keyed calls may be resent.
+ */
+export async function httpCallOf(
+  options: ResolvedOptions,
+  now: number,
+  input: string | URL | Request,
+  init: BreakwaterRequestInit | undefined,
+): Promise<Call> {
+  const per = resolveCallOptions(init?.breakwater, options.rateLimit)
+  const request = typeof input === 'string' || input instanceof URL ? undefined : input
+  const url = new URL(request === undefined ? String(input) : request.url)
+  const method = (init?.method ?? request?.method ?? 'GET').toUpperCase()
+  const headers = new Headers(init?.headers ?? request?.headers)
+  const signal = init?.signal ?? request?.signal ?? undefined
+  signal?.throwIfAborted()
+  const body = await bodyOf(init, request, method, headers)
+  const idempotencyHeader = options.idempotency ? options.idempotency.header : 'idempotency-key'
+  const idempotencyKey = per.idempotencyKey ?? headers.get(idempotencyHeader) ?? undefined
+  const deadlineMs = per.deadline ?? (options.retry ? options.retry.deadline : undefined)
+  const keyHeaders = options.cache ? options.cache.keyHeaders : []
+  const facts: HttpCallInit = {
+    kind: 'http',
+    key: httpKey({ method, url, headers, body, keyHeaders, custom: per.key }),
+    method,
+    url: url.href,
+    origin: url.origin,
+    target: `${url.origin}${url.pathname}`,
+    headers,
+    body,
+    signal,
+    resendable: idempotentMethods.has(method) || idempotencyKey !== undefined,
+    retries: per.retry,
+    ttl: per.ttl,
+    timeout: per.timeout ?? options.timeout,
+    deadline: deadlineMs === undefined ? undefined : now + deadlineMs,
+    idempotencyKey,
+    cost: per.cost,
+  }
+  const details = callDetails(facts)
+  const eventStream = headers.get('accept')?.includes('text/event-stream') === true
+  const noStore = headers.get('cache-control')?.includes('no-store') === true
+  const cacheable =
+    options.cache !== false &&
+    per.cache &&
+    options.cache.methods.has(method) &&
+    (!eventStream || options.cache.streams === true) &&
+    !noStore &&
+    (options.cache.cacheable?.(details) ?? true)
+  // With `cache.streams`, an event stream the cache may store is also one flight may share.
+  const coalescible =
+    options.coalesce &&
+    per.coalesce &&
+    (safeMethods.has(method) || cacheable) &&
+    (!eventStream || cacheable)
+  return createCall({ ...facts, details, cacheable, coalescible })
+}
+
+/** Buffers the request body once, so that every attempt can send it and the key can hash it. */
+async function bodyOf(
+  init: BreakwaterRequestInit | undefined,
+  request: Request | undefined,
+  method: string,
+  headers: Headers,
+): Promise<Uint8Array | undefined> {
+  const body = init?.body ?? undefined
+  if (body === undefined || body === null) {
+    if (request?.body == null) return undefined
+    return new Uint8Array(await request.clone().arrayBuffer())
+  }
+  if (typeof body === 'string') return Buffer.from(body)
+  if (body instanceof Uint8Array) return body
+  if (body instanceof ArrayBuffer) return new Uint8Array(body)
+  if (ArrayBuffer.isView(body)) return new Uint8Array(body.buffer, body.byteOffset, body.byteLength)
+  // URLSearchParams, Blob, FormData, streams: let Request encode them and name their type.
+  const encoded = new Request('http://localhost/', { method, body, duplex: 'half' } as RequestInit)
+  const type = encoded.headers.get('content-type')
+  if (type !== null && !headers.has('content-type')) headers.set('content-type', type)
+  return new Uint8Array(await encoded.arrayBuffer())
+}

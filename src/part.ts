@@ -1,0 +1,37 @@
+/**
+ * The shape every part of the chain has, and what parts hand down to the parts below them.
+ * `src/chain.ts` lists the parts in order; each folder's `part.ts` makes its own.
+ */
+import type { CacheEntries } from './cache/entries.js'
+import type { StageContext } from './core/context.js'
+import type { Stage } from './core/stage.js'
+import type { ResolvedOptions } from './options.js'
+import type { RedisConnection } from './redis/connection.js'
+
+/** One part of an instance's chain, made once at construction. */
+export interface Part {
+  readonly stage: Stage
+  /** Called on `close()` first, outermost part first: lets background work finish. */
+  drain?(): Promise<void>
+  /** Called on `close()` after every drain, innermost part first: releases what it holds. */
+  close?(): Promise<void>
+  /** Upstream calls in flight that identical calls may join, for `stats().inFlight`. */
+  inFlight?(): number
+  /** Adds `delta` tokens to bucket `name` under `key`, for the front doors' `adjust`. */
+  adjust?(name: string, key: string, delta: number): void
+}
+
+/** What parts share: the one Redis connection, and what a part above left for those below. */
+export interface Shared {
+  /** The instance's connection in distributed mode; undefined in memory. */
+  readonly redis: RedisConnection | undefined
+  /** The cache's entries, for the cross-process coalescing below it; set by the cache part. */
+  cacheEntries: CacheEntries | undefined
+}
+
+/** Makes a part from the resolved options, or `undefined` when the options turn it off. */
+export type PartFactory = (
+  context: StageContext,
+  options: ResolvedOptions,
+  shared: Shared,
+) => Part | undefined
