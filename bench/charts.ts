@@ -7,8 +7,8 @@ import type { ScenarioResult } from './scenario.js'
 export type ChartsOutcome = { readonly written: readonly string[] } | { readonly skipped: string }
 
 /**
- * Draws every chart the scenarios ask for as SVG into `dir`. Without vega (a devDependency) the
- * figures still stand: the charts are skipped, and the reason is given.
+ * Draws every chart the scenarios ask for as SVG into `dir`. Without vega (an optional
+ * dependency) the figures still stand: the charts are skipped, and the reason is given.
  */
 export async function writeCharts(
   results: readonly ScenarioResult[],

@@ -9,14 +9,17 @@ import { crossProcess } from './scenarios/cross-process.js'
 import { flaky } from './scenarios/flaky.js'
 import { herd } from './scenarios/herd.js'
 import { hitRate } from './scenarios/hit-rate.js'
+import { importTime } from './scenarios/import-time.js'
 import { outage } from './scenarios/outage.js'
 import { overhead } from './scenarios/overhead.js'
+import { queueDrain } from './scenarios/queue-drain.js'
 import { quota } from './scenarios/quota.js'
 import { redisBucketDecision } from './scenarios/redis-bucket-decision.js'
 import { sharedQuota } from './scenarios/shared-quota.js'
 
 /** Every scenario, in the order they run. A new one is a file in scenarios/ and a line here. */
 const scenarios: readonly Scenario[] = [
+  importTime,
   overhead,
   hitRate,
   herd,
@@ -27,6 +30,7 @@ const scenarios: readonly Scenario[] = [
   crossProcess,
   redisBucketDecision,
   sharedQuota,
+  queueDrain,
 ]
 
 const usage = `usage: npm run bench -- [--filter NAME] [--quick] [--out DIR] [--redis URL]

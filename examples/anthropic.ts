@@ -6,13 +6,12 @@
  *   ANTHROPIC_BASE_URL=https://api.anthropic.com ANTHROPIC_API_KEY=sk-... node --import tsx examples/anthropic.ts
  */
 import Anthropic from '@anthropic-ai/sdk'
-// In an application: `from 'breakwater'` and `from 'breakwater/ai'`.
-import { anthropic } from '../src/ai/index.js'
-import { createFetch } from '../src/index.js'
-import { startAnthropicMock } from '../test/helpers/mock-anthropic.js'
+import { createFetch } from 'breakwater'
+import { anthropic } from 'breakwater/ai'
+import { startMockApi } from './mock-api.js'
 
-const mock = process.env.ANTHROPIC_BASE_URL ? undefined : await startAnthropicMock()
-if (mock) mock.script({ status: 529 }) // the first attempt meets an overloaded API
+const mock = process.env.ANTHROPIC_BASE_URL ? undefined : await startMockApi()
+mock?.script({ status: 529 }) // the first attempt meets an overloaded API
 
 // The Messages API takes no `temperature` any more (SDK 1.x): no call is known deterministic,
 // so caching Anthropic answers is the application's choice, made here.
@@ -28,7 +27,7 @@ const client = new Anthropic({
 })
 
 const params = {
-  model: 'claude-sonnet-4-5',
+  model: 'claude-sonnet-4-6',
   max_tokens: 256,
   messages: [{ role: 'user' as const, content: 'Say hello in five words.' }],
 }
@@ -36,6 +35,8 @@ for (let i = 0; i < 2; i++) {
   const message = await client.messages.create(params)
   console.log(message.content[0]?.type === 'text' ? message.content[0].text : message.content)
 }
+// Per-call options ride in the SDK's fetchOptions, typed: this one answer is kept for an hour.
+await client.messages.create(params, { fetchOptions: { breakwater: { ttl: 60 * 60_000 } } })
 
 // A stream passes through as it arrives (cached only with `cacheStreams: true`).
 const stream = client.messages.stream(params)

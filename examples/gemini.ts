@@ -6,24 +6,29 @@
  *   GEMINI_BASE_URL=https://generativelanguage.googleapis.com GEMINI_API_KEY=... node --import tsx examples/gemini.ts
  */
 import { GoogleGenAI } from '@google/genai'
-// In an application: `from 'breakwater'` and `from 'breakwater/ai'`.
-import { gemini } from '../src/ai/index.js'
-import { createFetch } from '../src/index.js'
-import { quotaExhausted, startGeminiMock } from '../test/helpers/mock-gemini.js'
+import { createFetch } from 'breakwater'
+import { gemini } from 'breakwater/ai'
+import { startMockApi } from './mock-api.js'
 
-const mock = process.env.GEMINI_BASE_URL ? undefined : await startGeminiMock()
+const mock = process.env.GEMINI_BASE_URL ? undefined : await startMockApi()
 // Gemini says when to come back in the 429's body only: RetryInfo.retryDelay.
-if (mock)
-  mock.script({
-    status: 429,
-    body: quotaExhausted('GenerateRequestsPerMinutePerProjectPerModel', '0.3s'),
-  })
+mock?.script({
+  status: 429,
+  body: {
+    error: {
+      code: 429,
+      status: 'RESOURCE_EXHAUSTED',
+      message: 'You exceeded your current quota.',
+      details: [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '0.3s' }],
+    },
+  },
+})
 
 const fetch = createFetch(gemini({ rpm: 15, tpm: 1_000_000, rpd: 1_500 }))
 // The SDK retries only when given httpOptions.retryOptions: left out, breakwater alone retries.
 const ai = new GoogleGenAI({
   apiKey: process.env.GEMINI_API_KEY ?? 'mock-key',
-  httpOptions: { baseUrl: process.env.GEMINI_BASE_URL ?? (mock as { url: string }).url, fetch },
+  httpOptions: { baseUrl: process.env.GEMINI_BASE_URL ?? mock?.url ?? '', fetch },
 })
 
 const request = {

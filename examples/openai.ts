@@ -5,15 +5,15 @@
  *   node --import tsx examples/openai.ts
  *   OPENAI_BASE_URL=https://api.openai.com/v1 OPENAI_API_KEY=sk-... node --import tsx examples/openai.ts
  */
-import OpenAI from 'openai'
-// In an application: `from 'breakwater'` and `from 'breakwater/ai'`.
-import { openai } from '../src/ai/index.js'
-import { createFetch } from '../src/index.js'
-import { startOpenAIMock } from '../test/helpers/mock-openai.js'
 
-const mock = process.env.OPENAI_BASE_URL ? undefined : await startOpenAIMock()
+import { createFetch } from 'breakwater'
+import { openai } from 'breakwater/ai'
+import OpenAI from 'openai'
+import { startMockApi } from './mock-api.js'
+
+const mock = process.env.OPENAI_BASE_URL ? undefined : await startMockApi()
 // The first attempt meets a rate limit; breakwater waits the 200 ms the server asks.
-if (mock) mock.script({ status: 429, headers: { 'retry-after-ms': '200' } })
+mock?.script({ status: 429, headers: { 'retry-after-ms': '200' } })
 
 const fetch = createFetch(openai({ rpm: 500, tpm: 200_000 }))
 const client = new OpenAI({

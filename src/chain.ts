@@ -46,29 +46,34 @@ export interface Instance {
   readonly closed: boolean
 }
 
-/** Builds the parts of `chain` once, over one transport, and the instance that runs them. */
+/**
+ * Builds the `parts` (`chain`, but for tests of the chain itself) once, over one transport, and
+ * the instance that runs them.
+ */
 export function createInstance(
   options: ResolvedOptions,
   makeTransport: (context: StageContext) => Next,
   onClose: () => Promise<void> = async () => {},
+  parts: readonly PartFactory[] = chain,
 ): Instance {
   const context: StageContext = {
     counters: new Counters(),
     events: new Events(options.onEvent),
     clock: options.clock,
+    timers: options.timers,
   }
   // Distributed mode: one connection serves every shared part; without it all is in memory.
   const redis = options.redis
     ? new RedisConnection(options.redis, options.namespace, context)
     : undefined
   const shared: Shared = { redis, cacheEntries: undefined }
-  const parts = chain.flatMap((create) => create(context, options, shared) ?? [])
+  const made = parts.flatMap((create) => create(context, options, shared) ?? [])
   const run = compose(
-    parts.map((part) => part.stage),
+    made.map((part) => part.stage),
     makeTransport(context),
   )
-  const adjusting = parts.find((part) => part.adjust !== undefined)
-  const inFlight = parts.find((part) => part.inFlight !== undefined)
+  const adjusting = made.find((part) => part.adjust !== undefined)
+  const inFlight = made.find((part) => part.inFlight !== undefined)
   let closed = false
   return {
     options,
@@ -87,7 +92,7 @@ export function createInstance(
     async close() {
       if (closed) return
       closed = true
-      await closeParts(parts)
+      await closeParts(made)
       await redis?.close()
       await onClose()
     },

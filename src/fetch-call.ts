@@ -67,7 +67,7 @@ export async function httpCallOf(
     per.coalesce &&
     (safeMethods.has(method) || cacheable) &&
     (!eventStream || cacheable)
-  return createCall({ ...facts, details, cacheable, coalescible })
+  return createCall(facts, { details, cacheable, coalescible })
 }
 
 /** Buffers the request body once, so that every attempt can send it and the key can hash it. */

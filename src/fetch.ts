@@ -1,4 +1,4 @@
-import { Agent, Response as UndiciResponse, fetch as undiciFetch } from 'undici'
+import type { Response as UndiciResponse } from 'undici'
 import { createInstance } from './chain.js'
 import type { HttpOutcome } from './core/outcome.js'
 import type { Stats } from './core/stats.js'
@@ -6,6 +6,7 @@ import { func } from './core/validate.js'
 import { type BreakwaterRequestInit, httpCallOf } from './fetch-call.js'
 import { type BreakwaterOptions, resolveOptions } from './options.js'
 import { createFetchTransport, type FetchLike } from './transport/fetch-transport.js'
+import { createOwnFetch, undici } from './transport/undici.js'
 
 /** `createFetch` options: every breakwater option, plus the fetch to send through. */
 export interface CreateFetchOptions extends BreakwaterOptions {
@@ -40,25 +41,29 @@ export interface BreakwaterFetch {
 export function createFetch(options: CreateFetchOptions = {}): BreakwaterFetch {
   const resolved = resolveOptions(options, ['fetch'])
   const given = func<FetchLike>('fetch', options.fetch)
-  const agent = given === undefined ? new Agent() : undefined
-  const send = given ?? (undiciFetch as unknown as FetchLike)
+  // Makes nothing before its first call; with a fetch given, it is never called.
+  const own = createOwnFetch()
+  const send: FetchLike = given ?? own.fetch
   const maxBodyBytes = resolved.cache ? resolved.cache.maxBodyBytes : Number.POSITIVE_INFINITY
   const instance = createInstance(
     resolved,
     (context) =>
       createFetchTransport({
         fetch: send,
-        dispatcher: agent,
         counters: context.counters,
         maxBodyBytes,
       }),
-    async () => agent?.close(),
+    () => own.close(),
   )
   const breakwaterFetch = async (input: string | URL | Request, init?: BreakwaterRequestInit) => {
     if (instance.closed) throw new TypeError('breakwater fetch used after close()')
     instance.context.counters.requests++
+    // Loaded at the first call, before the chain: no stage's decision (a bucket's token, a
+    // lease) then waits on the import before it is sent.
+    const loaded = undici()
+    const { Response } = loaded instanceof Promise ? await loaded : loaded
     const call = await httpCallOf(resolved, instance.context.clock.now(), input, init)
-    return toResponse((await instance.run(call)) as HttpOutcome)
+    return toResponse((await instance.run(call)) as HttpOutcome, Response)
   }
   return Object.assign(breakwaterFetch, {
     stats: () => instance.stats(),
@@ -68,8 +73,8 @@ export function createFetch(options: CreateFetchOptions = {}): BreakwaterFetch {
 }
 
 /** A fresh Response per caller: two callers never share a body stream. */
-export function toResponse(outcome: HttpOutcome): Response {
-  const response = new UndiciResponse(
+export function toResponse(outcome: HttpOutcome, ResponseClass: typeof UndiciResponse): Response {
+  const response = new ResponseClass(
     outcome.body as ConstructorParameters<typeof UndiciResponse>[0],
     {
       status: outcome.status,

@@ -3,11 +3,13 @@ export type { CacheOptions } from './cache/options.js'
 export type { ConcurrencyOptions } from './concurrency/options.js'
 export type { CallDetails, CallInfo } from './core/call.js'
 export type { CallOptions } from './core/call-options.js'
-export type { Clock } from './core/clock.js'
+export type { Clock, Timers } from './core/clock.js'
 export {
   BadRecordError,
   BreakwaterError,
   type BreakwaterErrorCode,
+  type BreakwaterErrorGuard,
+  breakwaterErrorOf,
   CircuitOpenError,
   IdempotencyConflictError,
   InvalidResponseError,
@@ -29,6 +31,7 @@ export {
   type BreakwaterEventType,
   channelNames,
 } from './core/events.js'
+export type { HeaderPairs, HttpOutcome, Outcome, ValueOutcome } from './core/outcome.js'
 export type { Stats } from './core/stats.js'
 export {
   type BreakwaterFetch,
@@ -36,6 +39,8 @@ export {
   createFetch,
 } from './fetch.js'
 export type { BreakwaterRequestInit } from './fetch-call.js'
+// Also declares `breakwater` on the global RequestInit: SDKs' `fetchOptions` take it uncast.
+export type { BreakwaterFetchOptions } from './fetch-options.js'
 export type { IdempotencyOptions } from './idempotency/options.js'
 export type { BreakwaterOptions } from './options.js'
 export type { RateLimitBucketOptions, ServerLimit } from './ratelimit/options.js'
@@ -47,5 +52,10 @@ export type {
   RetryContext,
   RetryOptions,
 } from './retry/options.js'
-export type { FetchInit, FetchLike, ResponseLike } from './transport/fetch-transport.js'
-export { type WrapOptions, type Wrapped, wrap } from './wrap.js'
+export type {
+  FetchHeaders,
+  FetchInit,
+  FetchLike,
+  ResponseLike,
+} from './transport/fetch-transport.js'
+export { type WrapCallOptions, type WrapOptions, type Wrapped, wrap } from './wrap.js'

@@ -21,8 +21,7 @@ import {
   type ResolvedConcurrency,
   resolveConcurrency,
 } from './concurrency/options.js'
-import type { Clock } from './core/clock.js'
-import { systemClock } from './core/clock.js'
+import { type Clock, systemClock, systemTimers, type Timers } from './core/clock.js'
 import type { BreakwaterEvent } from './core/events.js'
 import { boolean, func, isNonEmptyString, object, show, timerMs } from './core/validate.js'
 import {
@@ -36,6 +35,7 @@ import {
   resolveRateLimit,
 } from './ratelimit/options.js'
 import { type RedisOption, type ResolvedRedis, resolveRedis } from './redis/options.js'
+import { assertRedisPeers } from './redis/peer.js'
 import {
   type ResolvedRetry,
   type RetryOptions,
@@ -69,6 +69,11 @@ export interface BreakwaterOptions {
   onEvent?: (event: BreakwaterEvent) => void
   /** Time source, for tests of time itself. @default Date.now */
   clock?: Clock
+  /**
+   * What every wait (backoff, rate-limit turns, slot deadlines, timeouts) is timed with, for
+   * tests of time itself; give it with `clock`, moved together. @default the global timers
+   */
+  timers?: Timers
 }
 
 export interface ResolvedOptions {
@@ -84,6 +89,7 @@ export interface ResolvedOptions {
   readonly idempotency: ResolvedIdempotency | false
   readonly onEvent: ((event: BreakwaterEvent) => void) | undefined
   readonly clock: Clock
+  readonly timers: Timers
 }
 
 export const defaults = {
@@ -109,6 +115,7 @@ export const optionNames = [
   'idempotency',
   'onEvent',
   'clock',
+  'timers',
 ] as const
 
 /** Validates every option once, at construction, and fills in the defaults. */
@@ -124,11 +131,25 @@ export function resolveOptions(
   if (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function') {
     throw new TypeError(`clock must be an object with now(), got ${show(clock)}`)
   }
+  const timers = o.timers ?? systemTimers
+  if (
+    typeof timers !== 'object' ||
+    timers === null ||
+    typeof timers.setTimeout !== 'function' ||
+    typeof timers.clearTimeout !== 'function'
+  ) {
+    throw new TypeError(
+      `timers must be an object with setTimeout() and clearTimeout(), got ${show(timers)}`,
+    )
+  }
   const redis = resolveRedis(o.redis)
+  const cache = resolveCache(o.cache, redis !== false)
+  // The Redis packages are optional peers: a missing one fails here, before anything connects.
+  if (redis) assertRedisPeers(redis, cache !== false && cache.store === undefined)
   return {
     namespace,
     redis,
-    cache: resolveCache(o.cache, redis !== false),
+    cache,
     coalesce: boolean('coalesce', o.coalesce, defaults.coalesce),
     retry: resolveRetry(o.retry),
     timeout: timerMs('timeout', o.timeout, defaults.timeout),
@@ -138,5 +159,6 @@ export function resolveOptions(
     idempotency: resolveIdempotency(o.idempotency),
     onEvent: func('onEvent', o.onEvent),
     clock,
+    timers,
   }
 }

@@ -1,11 +1,17 @@
 import { createInstance } from './chain.js'
-import { callDetails, createCall, type ValueCallInit } from './core/call.js'
-import { checkIdempotencyKey } from './core/call-options.js'
+import { type Call, callDetails, createCall, type ValueCallInit } from './core/call.js'
+import {
+  type CallOptions,
+  checkIdempotencyKey,
+  type ResolvedCallOptions,
+  resolveCallOptions,
+} from './core/call-options.js'
 import { canonicalJson, valueKey } from './core/key.js'
 import type { ValueOutcome } from './core/outcome.js'
 import type { Stats } from './core/stats.js'
 import { func, isNonEmptyString, show } from './core/validate.js'
-import { type BreakwaterOptions, resolveOptions } from './options.js'
+import { cloneValue } from './http/value-copy.js'
+import { type BreakwaterOptions, type ResolvedOptions, resolveOptions } from './options.js'
 import { createFunctionTransport } from './transport/function-transport.js'
 
 /** `wrap` options: every breakwater option, plus how calls are keyed and named. */
@@ -24,9 +30,31 @@ export interface WrapOptions<A extends unknown[]> extends BreakwaterOptions {
   idempotencyKey?: (...args: A) => string | undefined
 }
 
+/**
+ * Options for one call of a wrapped function: fetch's per-call options, and the caller's
+ * `signal`. `key` and `idempotencyKey` given here take the place of the `key(...)` and
+ * `idempotencyKey(...)` the wrap was given.
+ */
+export interface WrapCallOptions extends CallOptions {
+  /**
+   * Abandons the call: it rejects with `signal.reason` at once, whatever it waits for (a
+   * backoff, a rate-limit budget, a concurrency slot) or runs. breakwater cannot reach into the
+   * function: its own request runs on unless it is given the same signal.
+   */
+  signal?: AbortSignal
+}
+
 /** The wrapped function, plus its numbers and its shutdown. */
 export interface Wrapped<A extends unknown[], R> {
   (...args: A): Promise<R>
+  /**
+   * The same function with options for the calls made through it, validated once, here.
+   *
+   * @example
+   * const message = await create.with({ signal, ttl: 3_600_000 })(params)
+   * const fresh = await create.with({ cache: false })(params)
+   */
+  with(options: WrapCallOptions): (...args: A) => Promise<R>
   /** What this instance did so far. */
   stats(): Stats
   /**
@@ -65,57 +93,109 @@ export function wrap<A extends unknown[], R>(
   const instance = createInstance(resolved, (context) =>
     createFunctionTransport(fn as (...args: never[]) => unknown, context.counters),
   )
-  const cacheOn = resolved.cache !== false
-  const cacheableOf = resolved.cache ? resolved.cache.cacheable : undefined
-  const shared = cacheOn || resolved.coalesce
-  const deadlineMs = resolved.retry ? resolved.retry.deadline : undefined
-
-  const wrapped = async (...args: A): Promise<R> => {
+  const facts: WrapFacts<A> = { name, resolved, keyOf, idempotencyKeyOf }
+  const shared = resolved.cache !== false || resolved.coalesce
+  const run = async (args: A, per: ResolvedCallOptions, signal?: AbortSignal): Promise<R> => {
+    signal?.throwIfAborted()
     if (instance.closed) throw new TypeError(`wrap(${name}) called after close()`)
     instance.context.counters.requests++
-    const key = keyOf === undefined ? canonicalJson(args) : keyOf(...args)
-    if (typeof key !== 'string')
-      throw new TypeError(`key(...) must return a string, got ${show(key)}`)
-    const idempotencyKey = idempotencyKeyOf?.(...args)
-    const facts: ValueCallInit = {
-      kind: 'value',
-      key: valueKey(name, key),
-      name,
-      args,
-      resendable: true,
-      timeout: resolved.timeout,
-      deadline: deadlineMs === undefined ? undefined : resolved.clock.now() + deadlineMs,
-      idempotencyKey:
-        idempotencyKey === undefined
-          ? undefined
-          : checkIdempotencyKey('idempotencyKey(...)', idempotencyKey),
-    }
-    const details = callDetails(facts)
-    // A call the cache may not take is not merged with another either: its answer is its own.
-    const allowed = cacheableOf?.(details) ?? true
-    const call = createCall({
-      ...facts,
-      details,
-      cacheable: cacheOn && allowed,
-      coalescible: resolved.coalesce && allowed,
-    })
-    const outcome = (await instance.run(call)) as ValueOutcome
+    const call = valueCallOf(facts, args, per, signal)
+    const outcome = (await abandonable(instance.run(call), signal)) as ValueOutcome
     return (shared ? copyOf(outcome.value) : outcome.value) as R
   }
+  const plain = resolveCallOptions(undefined, [])
+  const wrapped = (...args: A): Promise<R> => run(args, plain)
+  const withOptions = (options: WrapCallOptions): ((...args: A) => Promise<R>) => {
+    const per = resolveCallOptions(options, resolved.rateLimit, 'with', ['signal'])
+    const signal = signalOf((options as WrapCallOptions | undefined)?.signal)
+    return (...args: A) => run(args, per, signal)
+  }
   return Object.assign(wrapped, {
+    with: withOptions,
     stats: () => instance.stats(),
     adjust: (name: string, key: string, delta: number) => instance.adjust(name, key, delta),
     close: () => instance.close(),
   }) as Wrapped<A, R>
 }
 
+/** What `wrap` settled once, from which each call is built. */
+interface WrapFacts<A extends unknown[]> {
+  readonly name: string
+  readonly resolved: ResolvedOptions
+  readonly keyOf: ((...args: A) => string) | undefined
+  readonly idempotencyKeyOf: ((...args: A) => string | undefined) | undefined
+}
+
+/** The call of `args`, with this call's options over the wrap's. */
+function valueCallOf<A extends unknown[]>(
+  { name, resolved, keyOf, idempotencyKeyOf }: WrapFacts<A>,
+  args: A,
+  per: ResolvedCallOptions,
+  signal: AbortSignal | undefined,
+): Call {
+  const key = per.key ?? (keyOf === undefined ? canonicalJson(args) : keyOf(...args))
+  if (typeof key !== 'string')
+    throw new TypeError(`key(...) must return a string, got ${show(key)}`)
+  const own = per.idempotencyKey === undefined ? idempotencyKeyOf?.(...args) : undefined
+  const deadline = per.deadline ?? (resolved.retry ? resolved.retry.deadline : undefined)
+  const facts: ValueCallInit = {
+    kind: 'value',
+    key: valueKey(name, key),
+    name,
+    args,
+    signal,
+    resendable: true,
+    retries: per.retry,
+    ttl: per.ttl,
+    timeout: per.timeout ?? resolved.timeout,
+    deadline: deadline === undefined ? undefined : resolved.clock.now() + deadline,
+    idempotencyKey:
+      own === undefined ? per.idempotencyKey : checkIdempotencyKey('idempotencyKey(...)', own),
+    cost: per.cost,
+  }
+  const details = callDetails(facts)
+  // A call the cache may not take is not merged with another either: its answer is its own.
+  const allowed = (resolved.cache ? resolved.cache.cacheable : undefined)?.(details) ?? true
+  return createCall(facts, {
+    details,
+    cacheable: resolved.cache !== false && per.cache && allowed,
+    coalescible: resolved.coalesce && per.coalesce && allowed,
+  })
+}
+
 /** A copy, so that one caller mutating its result never changes another's or the cache's. */
 function copyOf(value: unknown): unknown {
-  if (value === null || typeof value !== 'object') return value
-  try {
-    return structuredClone(value)
-  } catch {
-    // Values that cannot be cloned (streams, functions) are neither stored nor copied.
-    return value
+  // Values that cannot be cloned (streams, functions) are neither stored nor copied.
+  return (cloneValue(value) ?? { value }).value
+}
+
+function signalOf(value: unknown): AbortSignal | undefined {
+  if (value === undefined) return undefined
+  // By shape, not `instanceof`: a signal from another realm or polyfill is still a signal.
+  const s = value as Partial<AbortSignal> | null
+  if (
+    typeof s !== 'object' ||
+    s === null ||
+    typeof s.aborted !== 'boolean' ||
+    typeof s.addEventListener !== 'function' ||
+    typeof s.throwIfAborted !== 'function'
+  ) {
+    throw new TypeError(`with.signal must be an AbortSignal, got ${show(value)}`)
   }
+  return value as AbortSignal
+}
+
+/**
+ * The call's outcome, or `signal.reason` as soon as it aborts. The stages end their own waits
+ * on the signal too; this also covers the function's run, which breakwater cannot stop. The
+ * abandoned run goes on, and its failure is handled here, never left unhandled.
+ */
+function abandonable<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return work
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason)
+    if (signal.aborted) onAbort()
+    signal.addEventListener('abort', onAbort, { once: true })
+    void work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
+  })
 }

@@ -87,6 +87,11 @@ describe('resolveOptions', () => {
     [{ breaker: { scope: 'host' } }, TypeError, 'breaker.scope must be a function, got "host"'],
     [{ breaker: true }, TypeError, 'breaker must be an object or false, got true'],
     [{ onEvent: 1 }, TypeError, 'onEvent must be a function, got 1'],
+    [
+      { timers: { setTimeout } },
+      TypeError,
+      'timers must be an object with setTimeout() and clearTimeout(), got an object',
+    ],
     [{ timeout: 2 ** 31 }, RangeError, 'timeout must be at most 2147483647 ms, got 2147483648'],
     [{ coalesce: 'yes' }, TypeError, 'coalesce must be a boolean, got "yes"'],
     [{ namespace: '' }, TypeError, 'namespace must be a non-empty string, got ""'],

@@ -1,249 +1,267 @@
-import { createCache } from 'cache-manager'
-import { Keyv } from 'keyv'
-import { Agent, cacheStores, interceptors } from 'undici'
 import type { LineSeries } from '../../src/cli/charts.js'
-import { createFetch } from '../../src/index.js'
 import { compulsoryHitRatio, optimalHitRatio } from '../../src/replay/optimal.js'
 import { createRandom, createZipf } from '../../src/replay/random.js'
-import { breakwaterClient, type Client, getText } from '../peers/client.js'
-import { KeyvLru } from '../peers/keyv-lru.js'
+import {
+  createUpstream,
+  type SizedSubject,
+  sizedSubjects as subjects,
+  ttl,
+  type Upstream,
+} from '../peers/sized-caches.js'
 import { startProgress } from '../progress.js'
 import {
   type ChartSpec,
   type Check,
+  type Counted,
   type CountedRow,
   countedResult,
   type Scenario,
 } from '../scenario.js'
-import { type BenchUpstream, startUpstream } from '../upstream.js'
 
 const keys = 10_000
 const exponents = [0.8, 1.0, 1.2]
 const allSizes = [100, 1_000, 5_000]
-// Longer than any run: the hit ratios here are about the cache's size, not about age.
-const ttl = 600_000
-// The smallest body the upstream makes: what is measured here is calls, not bytes.
-const bodyBytes = 256
+// Below this many points of difference, two policies on one 200k-request trace are alike.
+const noise = 0.005
+const origin = 'http://upstream.test'
 
-/** A cache of `size` entries in front of the upstream, plus whatever it can say of itself. */
-interface SizedClient extends Client {
-  /** Entries the cache holds now, when it can tell. */
-  held?(): number
-  /** Calls it answered from the cache, by its own count. */
-  hits?(): number
+/** The key sequences: Zipf at each skew, plus a cold sweep and a shift of popularity at s=1.0. */
+function tracesOf(requests: number): { name: string; s: number; trace: number[] }[] {
+  const zipf = (s: number, seed: number, n: number) => {
+    const draw = createZipf(keys, s, createRandom(seed))
+    return Array.from({ length: n }, () => draw())
+  }
+  const traces = exponents.map((s) => ({
+    name: `s=${s.toFixed(1)}`,
+    s,
+    trace: zipf(s, 7, requests),
+  }))
+  const base = zipf(1, 7, requests)
+  const half = requests / 2
+  // A one-off sweep of 10% of the requests over keys never asked for before or after.
+  const sweep = Array.from({ length: requests / 10 }, (_, i) => keys + 1 + i)
+  traces.push({
+    name: 's=1.0 scan',
+    s: 1,
+    trace: [...base.slice(0, half), ...sweep, ...base.slice(half + sweep.length)],
+  })
+  // Halfway, every rank moves to another key: yesterday's popular set goes cold at once.
+  const moved = base.slice(half).map((k) => ((k - 1 + keys / 2) % keys) + 1)
+  traces.push({ name: 's=1.0 shift', s: 1, trace: [...base.slice(0, half), ...moved] })
+  return traces
 }
-
-const subjects: readonly ((size: number) => SizedClient)[] = [
-  (size) => {
-    const fetch = createFetch({ cache: { ttl, maxEntries: size } })
-    const config = `createFetch({ cache: { ttl: ${ttl}, maxEntries: SIZE } }), defaults otherwise (LRU)`
-    return { ...breakwaterClient('breakwater', fetch, config), hits: () => fetch.stats().cacheHits }
-  },
-  (size) => {
-    const agent = new Agent()
-    const store = new cacheStores.MemoryCacheStore({ maxCount: size })
-    const dispatcher = agent.compose(interceptors.cache({ store }))
-    let bodyLength = 1
-    return {
-      name: 'undici cache',
-      role: 'peer',
-      config:
-        `Agent.compose(interceptors.cache({ store: new MemoryCacheStore({ maxCount: SIZE }) })), ` +
-        `freshness from the upstream's max-age=${ttl / 1_000}`,
-      get: async (url) => {
-        bodyLength = Buffer.byteLength(await getText(url, dispatcher))
-      },
-      close: () => agent.close(),
-      // The store tells the bytes of the bodies it holds (a getter its types omit), not its
-      // entries; the bodies here differ by a few digits of their id at most.
-      held: () => Math.round((store as unknown as { size: number }).size / bodyLength),
-    }
-  },
-  (size) => {
-    const agent = new Agent()
-    const cache = createCache({ stores: [new Keyv({ store: new KeyvLru(size) })], ttl })
-    return {
-      name: 'cache-manager',
-      role: 'peer',
-      config:
-        `createCache({ stores: [new Keyv({ store: lru-cache { max: SIZE } })], ttl: ${ttl} }), ` +
-        'wrap(url, fetch-and-read)',
-      get: async (url) => {
-        await cache.wrap(url, () => getText(url, agent))
-      },
-      close: async () => {
-        await cache.disconnect()
-        await agent.close()
-      },
-    }
-  },
-]
 
 /**
  * How many calls a cache of a given size saves on skewed traffic: Zipf keys over 10k items,
- * sent one after another through real HTTP, every subject meeting the very same sequence.
+ * one request after another, every subject meeting the very same sequence; plus a scan and a
+ * shift of the popular set, where frequency-aware admission could lose to plain LRU.
  */
 export const hitRate: Scenario = {
   name: 'hit-rate',
-  description: `hit ratio vs cache size on Zipf traffic over ${keys.toLocaleString('en-US')} keys, same sequence and TTL for all`,
+  description: `hit ratio vs cache size on Zipf traffic over ${keys.toLocaleString('en-US')} keys (plus a scan and a shift), same sequence and TTL for all`,
   async run(options) {
-    const requests = options.quick ? 3_000 : 15_000
-    // A quick trace holds fewer distinct keys than the largest size: that case would say nothing.
+    const requests = options.quick ? 20_000 : 200_000
     const sizes = options.quick ? allSizes.slice(0, 2) : allSizes
-    const upstream = await startUpstream({ bodyBytes, cacheControl: `max-age=${ttl / 1_000}` })
+    const traces = tracesOf(requests)
     const progress = startProgress(
       'hit-rate',
-      exponents.length * sizes.length * subjects.length * requests,
+      traces.length * sizes.length * subjects.length * requests,
     )
-    const rows: CountedRow[] = []
-    const configs: Record<string, string> = {}
+    const found: Found = {
+      rows: [],
+      configs: {},
+      broken: { bounded: [], lruAlike: [], hits: [] },
+      below: [],
+      behindPeer: [],
+    }
     const charts: ChartSpec[] = []
-    const held: [size: number, entries: number][] = []
-    const hitCounts: boolean[] = []
-    const lruAlike: string[] = []
-    const bounded: string[] = []
     try {
-      for (const s of exponents) {
-        const draw = createZipf(keys, s, createRandom(7))
-        const trace = Array.from({ length: requests }, () => draw())
-        // Sent one after another, request i goes at about i ms; the TTL outlasts the trace.
+      for (const { name: traceName, trace } of traces) {
         const timed = trace.map((key, i) => ({ key: String(key), t: i }))
-        const series: LineSeries[] = []
-        const optimal: [number, number][] = []
         const measured = new Map<string, [number, number][]>()
+        const optimal: [number, number][] = []
         for (const size of sizes) {
-          const name = `s=${s.toFixed(1)} · ${size.toLocaleString('en-US')} entries`
+          const name = `${traceName} · ${size.toLocaleString('en-US')} entries`
           const best = optimalHitRatio(timed, size, ttl)
           optimal.push([size, best])
-          const misses = new Map<string, number>()
-          for (const make of subjects) {
-            const client = make(size)
-            configs[client.name] = client.config
-            const got = await replay(client, trace, upstream, progress.tick)
-            misses.set(client.name, got.upstreamCalls)
-            if (got.held !== undefined && s === 1) held.push([size, got.held])
-            if (got.hits !== undefined) hitCounts.push(got.hits === requests - got.upstreamCalls)
-            const ratio = 1 - got.upstreamCalls / requests
-            // A store that overflows its size (undici's, see its config) is not bounded by it.
-            const overflowed = got.held !== undefined && got.held > size
-            if (!overflowed && ratio > best) bounded.push(`${client.name} at ${name}`)
-            rows.push({
-              case: name,
-              subject: client.name,
-              role: client.role,
-              values: [ratio, got.upstreamCalls, ratio / best],
-            })
-            measured.set(client.name, [...(measured.get(client.name) ?? []), [size, ratio]])
+          const ratios = await measureCase(name, trace, size, best, progress.tick, found)
+          for (const [subject, ratio] of ratios) {
+            measured.set(subject, [...(measured.get(subject) ?? []), [size, ratio]])
           }
-          rows.push({
-            case: name,
-            subject: 'optimal',
-            role: 'ceiling',
-            values: [best, Math.round((1 - best) * requests), 1],
-          })
-          if (misses.get('breakwater') !== misses.get('cache-manager')) lruAlike.push(name)
         }
         const unbounded = compulsoryHitRatio(timed, ttl)
-        if (optimal.some(([, best]) => best > unbounded)) bounded.push(`optimal at s=${s}`)
-        rows.push({
-          case: `s=${s.toFixed(1)} · unbounded`,
+        if (optimal.some(([, best]) => best > unbounded)) {
+          found.broken.bounded.push(`optimal at ${traceName}`)
+        }
+        found.rows.push({
+          case: `${traceName} · unbounded`,
           subject: 'any cache',
           role: 'ceiling',
-          values: [unbounded, Math.round((1 - unbounded) * requests), null],
+          values: [unbounded, Math.round((1 - unbounded) * requests), null, null],
         })
-        for (const [subject, points] of measured) {
-          series.push({ name: subject, points, kind: 'measured' })
-        }
-        series.push({ name: 'optimal (Belady)', points: optimal, kind: 'bound' })
-        charts.push({
-          file: `hit-rate-s${s.toFixed(1)}.svg`,
-          kind: 'line',
-          chart: {
-            title: `Hit ratio vs cache size, Zipf s=${s.toFixed(1)} over ${keys.toLocaleString('en-US')} keys`,
-            xTitle: 'cache size (entries)',
-            yTitle: 'hit ratio',
-            yFormat: '.0%',
-            logX: true,
-            series,
-          },
-        })
+        charts.push(chartOf(traceName, measured, optimal))
       }
     } finally {
       progress.stop()
-      await upstream.close()
     }
-    // MemoryCacheStore evicts half of each URL's entries: none of a URL that has one, so it
-    // never shrinks on this traffic (nodejs/undici#5737; the installed undici predates the fix).
-    const over = held.filter(([size, entries]) => entries > size).map(([size]) => size)
-    configs['undici cache'] +=
-      `; held at the end of s=1.0 (store bytes / body size): ` +
-      held.map(([size, entries]) => `≈${entries.toLocaleString('en-US')} for ${size}`).join(', ') +
-      (over.length > 0
-        ? `; past maxCount at ${over.join(', ')}, where its rows are an unbounded cache’s (nodejs/undici#5737)`
-        : '')
-    const checks: Check[] = [
-      {
-        name: 'no bounded cache beats optimal, optimal never beats the unbounded cache',
-        ok: bounded.length === 0,
-        detail: bounded.length === 0 ? 'held in every case' : `broken by ${bounded.join(', ')}`,
-      },
-      {
-        name: 'breakwater and cache-manager evict alike',
-        ok: lruAlike.length === 0,
-        detail:
-          lruAlike.length === 0
-            ? 'same upstream calls in every case: both LRU of the same size on one sequence'
-            : `different upstream calls at ${lruAlike.join(', ')}`,
-      },
-      {
-        name: 'breakwater counted its hits as the upstream saw them',
-        ok: hitCounts.every(Boolean),
-        detail: `stats().cacheHits = requests − upstream calls in ${hitCounts.filter(Boolean).length} of ${hitCounts.length} runs`,
-      },
-    ]
     return countedResult(hitRate, {
-      checks,
-      counted: {
-        columns: [
-          { name: 'hit ratio', unit: 'share' },
-          { name: 'upstream calls', unit: 'count' },
-          { name: 'of optimal', unit: 'times' },
-        ],
-        rows,
-        configs: {
-          ...configs,
-          optimal:
-            'Belady at the same size and TTL (src/replay/optimal.ts); any cache: no size limit',
-          traffic: `${requests.toLocaleString('en-US')} GETs per s, one at a time, seed 7; the upstream's smallest bodies (~0.4 KiB)`,
-        },
-      },
+      checks: checksOf(found),
+      counted: countedOf(found, requests),
       charts,
     })
   },
 }
 
-/** Sends the trace through `client` one request at a time; counts what reached the upstream. */
-async function replay(
-  client: SizedClient,
+/** The table: every row, its columns, and how each subject was set up. */
+function countedOf(found: Found, requests: number): Counted {
+  return {
+    columns: [
+      { name: 'hit ratio', unit: 'share' },
+      { name: 'upstream calls', unit: 'count' },
+      { name: 'of optimal', unit: 'times' },
+      { name: 'LRU→optimal gap closed', unit: 'share' },
+    ],
+    rows: found.rows,
+    configs: {
+      ...found.configs,
+      optimal: 'Belady at the same size and TTL (src/replay/optimal.ts); any cache: no size limit',
+      traffic:
+        `${requests.toLocaleString('en-US')} GETs per case, one at a time, seed 7, to an in-process upstream ` +
+        '(256-byte bodies); scan: a sweep of 10% cold keys from the middle; shift: every rank moves to another key halfway',
+      'gap closed':
+        '(subject − LRU) / (optimal − LRU), where LRU is more than 5 points below the optimal',
+    },
+  }
+}
+
+/** What the cases found so far: the rows, and where a check broke. */
+interface Found {
+  readonly rows: CountedRow[]
+  readonly configs: Record<string, string>
+  readonly broken: { bounded: string[]; lruAlike: string[]; hits: string[] }
+  readonly below: string[]
+  readonly behindPeer: string[]
+}
+
+/** Every subject on one trace at one size: their rows, and each one's hit ratio by name. */
+async function measureCase(
+  name: string,
   trace: readonly number[],
-  upstream: BenchUpstream,
+  size: number,
+  best: number,
   tick: (n?: number) => void,
-): Promise<{ upstreamCalls: number; held: number | undefined; hits: number | undefined }> {
-  // A segment per client keeps the counts apart: every subject has the upstream to itself.
-  const segment = `${client.name.replaceAll(' ', '-')}-${upstream.requests}`
-  const base = `${upstream.url}/${segment}/items/`
+  found: Found,
+): Promise<Map<string, number>> {
+  const requests = trace.length
+  const ratios = new Map<string, number>()
+  for (const make of subjects) {
+    const upstream = createUpstream()
+    const subject = make(size, upstream)
+    found.configs[subject.name] = subject.config
+    const calls = await replay(subject, trace, upstream, tick)
+    const ratio = 1 - calls.upstream / requests
+    ratios.set(subject.name, ratio)
+    if (ratio > best) found.broken.bounded.push(`${subject.name} at ${name}`)
+    if (calls.hits !== undefined && calls.hits !== requests - calls.upstream) {
+      found.broken.hits.push(`${subject.name} at ${name}`)
+    }
+  }
+  const lru = ratios.get('breakwater (lru)') as number
+  for (const [subject, ratio] of ratios) {
+    const closed = best - lru > 0.05 ? (ratio - lru) / (best - lru) : null
+    const values = [ratio, Math.round((1 - ratio) * requests), ratio / best, closed]
+    const role = subject === 'cache-manager' ? 'peer' : 'subject'
+    found.rows.push({ case: name, subject, role, values })
+  }
+  const values = [best, Math.round((1 - best) * requests), 1, null]
+  found.rows.push({ case: name, subject: 'optimal', role: 'ceiling', values })
+  const policy = ratios.get('breakwater') as number
+  if (lru !== ratios.get('cache-manager')) found.broken.lruAlike.push(name)
+  if (policy < lru - noise) found.below.push(name)
+  if (policy <= (ratios.get('cache-manager') as number)) found.behindPeer.push(name)
+  return ratios
+}
+
+function checksOf({ broken, below, behindPeer }: Found): Check[] {
+  const held = (list: string[], ok: string, bad: string): Check['detail'] =>
+    list.length === 0 ? ok : `${bad} ${list.join(', ')}`
+  return [
+    {
+      name: 'no bounded cache beats optimal, optimal never beats the unbounded cache',
+      ok: broken.bounded.length === 0,
+      detail: held(broken.bounded, 'held in every case', 'broken by'),
+    },
+    {
+      name: 'breakwater (lru) and cache-manager evict alike',
+      ok: broken.lruAlike.length === 0,
+      detail: held(
+        broken.lruAlike,
+        'same upstream calls in every case: both LRU of the same size',
+        'different at',
+      ),
+    },
+    {
+      name: 'breakwater counted its hits as the upstream saw them',
+      ok: broken.hits.length === 0,
+      detail: held(
+        broken.hits,
+        'stats().cacheHits = requests − upstream calls in every run',
+        'not at',
+      ),
+    },
+    {
+      name: `breakwater (tinylfu) is never below LRU by more than ${noise * 100} points`,
+      ok: below.length === 0,
+      detail: held(below, 'held in every case, scan and shift included', 'below at'),
+    },
+    {
+      name: 'breakwater (tinylfu) is ahead of cache-manager',
+      ok: behindPeer.length === 0,
+      detail: held(behindPeer, 'ahead in every case', 'not ahead (equal or behind) at'),
+    },
+  ]
+}
+
+function chartOf(
+  traceName: string,
+  measured: Map<string, [number, number][]>,
+  optimal: [number, number][],
+): ChartSpec {
+  const series: LineSeries[] = [...measured].map(([name, points]) => ({
+    name,
+    points,
+    kind: 'measured',
+  }))
+  series.push({ name: 'optimal (Belady)', points: optimal, kind: 'bound' })
+  return {
+    file: `hit-rate-${traceName.replace('s=', 's').replaceAll(' ', '-')}.svg`,
+    kind: 'line',
+    chart: {
+      title: `Hit ratio vs cache size, Zipf ${traceName} over ${keys.toLocaleString('en-US')} keys`,
+      xTitle: 'cache size (entries)',
+      yTitle: 'hit ratio',
+      yFormat: '.0%',
+      logX: true,
+      series,
+    },
+  }
+}
+
+/** Sends the trace through `subject` one request at a time; counts what reached the upstream. */
+async function replay(
+  subject: SizedSubject,
+  trace: readonly number[],
+  upstream: Upstream,
+  tick: (n?: number) => void,
+): Promise<{ upstream: number; hits: number | undefined }> {
   try {
     for (let i = 0; i < trace.length; i++) {
-      await client.get(`${base}${trace[i]}`)
-      if (i % 256 === 255) tick(256)
+      await subject.get(`${origin}/items/${trace[i]}`)
+      if (i % 1_024 === 1_023) tick(1_024)
     }
-    tick(trace.length % 256)
-    return {
-      upstreamCalls: upstream.requestsUnder(segment),
-      held: client.held?.(),
-      hits: client.hits?.(),
-    }
+    tick(trace.length % 1_024)
+    return { upstream: upstream.calls(), hits: subject.hits?.() }
   } finally {
-    await client.close()
+    await subject.close()
   }
 }

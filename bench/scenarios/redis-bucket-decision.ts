@@ -1,6 +1,6 @@
 import { createClient } from '@redis/client'
 import { RateLimiterRedis } from 'rate-limiter-flexible'
-import { systemClock } from '../../src/core/clock.js'
+import { systemClock, systemTimers } from '../../src/core/clock.js'
 import { Events } from '../../src/core/events.js'
 import { Counters } from '../../src/core/stats.js'
 import type { BucketRequest, BucketSpec } from '../../src/ratelimit/bucket-store.js'
@@ -30,7 +30,12 @@ export const redisBucketDecision: Scenario = {
     if (!resolved) throw new Error('unreachable: a URL resolves')
     const namespace = `bwbench:${process.pid}:${Date.now().toString(36)}`
     const counters = new Counters()
-    const context = { counters, events: new Events(undefined), clock: systemClock }
+    const context = {
+      counters,
+      events: new Events(undefined),
+      clock: systemClock,
+      timers: systemTimers,
+    }
     const connection = new RedisConnection(resolved, namespace, context)
     const store = new RedisBucketStore(connection)
     const rlfClient = createClient({ url, disableOfflineQueue: true })

@@ -12,7 +12,8 @@ import {
 import { estimateInputTokens, requestedOutputTokens } from './tokens.js'
 import { usageOf } from './usage.js'
 
-export interface AnthropicPresetOptions extends PresetOptions {
+export interface AnthropicPresetOptions
+  extends PresetOptions<'requests' | 'inputTokens' | 'outputTokens'> {
   /** Requests per minute of your tier. @default no requests budget */
   rpm?: number
   /** Input tokens per minute (ITPM): prompt plus cache writes; cache reads do not count. */
@@ -40,9 +41,9 @@ function retryOn(context: RetryContext): boolean | undefined {
  *
  * - Retries 408, 409, 429, 529 (overloaded) and other 5xx, as long as the server's
  *   `retry-after-ms` / `retry-after` / `x-should-retry` allow; never a spend-limit 429.
- * - Budgets: `rpm`, `inputTpm`, `outputTpm`, checked together. A call reserves its estimated
- *   input and its `max_tokens` of output, and settles both from `usage` (refund or debt);
- *   `anthropic-ratelimit-*` headers lower them.
+ * - Budgets: `rpm`, `inputTpm`, `outputTpm`, checked together, each holding a minute's worth
+ *   (`burst` sizes them). A call reserves its estimated input and its `max_tokens` of output,
+ *   and settles both from `usage` (refund or debt); `anthropic-ratelimit-*` headers lower them.
  * - Caches and merges only calls at `temperature: 0`, which the Messages API of SDK 1.x no
  *   longer takes: Anthropic calls are cached with `cacheNonDeterministic: true`, the
  *   application's choice. Streams pass through unless `cacheStreams`.
@@ -85,7 +86,12 @@ export function anthropic(options?: AnthropicPresetOptions): BreakwaterOptions {
   }
   return assemble(
     o,
-    { statuses: [408, 409, 429, ...serverErrors], retryOn },
+    {
+      preset: name,
+      buckets: { requests: 'rpm', inputTokens: 'inputTpm', outputTokens: 'outputTpm' },
+      statuses: [408, 409, 429, ...serverErrors],
+      retryOn,
+    },
     rpm === undefined ? [] : [{ name: 'requests', perMinute: rpm }],
     budgets,
   )

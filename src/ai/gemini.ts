@@ -7,13 +7,15 @@ import {
   limit,
   type PresetOptions,
   presetArgs,
+  type RequestBudget,
   serverErrors,
   type TokenBudget,
 } from './preset.js'
 import { estimateInputTokens } from './tokens.js'
 import { usageOf } from './usage.js'
 
-export interface GeminiPresetOptions extends PresetOptions {
+export interface GeminiPresetOptions
+  extends PresetOptions<'requests' | 'requestsPerDay' | 'inputTokens'> {
   /** Requests per minute of your project's tier. @default no requests budget */
   rpm?: number
   /** Input tokens per minute (Gemini counts input only). */
@@ -74,7 +76,8 @@ export function protoDuration(value: unknown): number | undefined {
  *
  * - Retries 408, 429 and 5xx after `RetryInfo.retryDelay` from the 429's body; never a
  *   per-day quota failure.
- * - Budgets: `rpm`, `tpm` (input tokens) and `rpd`, checked together; input settled from
+ * - Budgets: `rpm`, `tpm` (input tokens) and `rpd`, checked together, holding a minute's worth
+ *   (`rpd`: a day's; `burst` sizes them); input settled from
  *   `usageMetadata`. Gemini sends no rate-limit headers.
  * - Caches and merges only calls at `temperature: 0` (or all with `cacheNonDeterministic`);
  *   streams pass through unless `cacheStreams`.
@@ -89,7 +92,7 @@ export function gemini(options?: GeminiPresetOptions): BreakwaterOptions {
   const rpm = limit(name, 'rpm', o.rpm)
   const tpm = limit(name, 'tpm', o.tpm)
   const rpd = limit(name, 'rpd', o.rpd)
-  const requests: { name: string; perMinute: number; capacity?: number }[] = []
+  const requests: RequestBudget[] = []
   if (rpm !== undefined) requests.push({ name: 'requests', perMinute: rpm })
   // A day's quota may all be spent at once; what refills it is the passing day.
   if (rpd !== undefined)
@@ -106,7 +109,13 @@ export function gemini(options?: GeminiPresetOptions): BreakwaterOptions {
   }
   return assemble(
     o,
-    { statuses: [408, 429, ...serverErrors], retryOn, retryAfter },
+    {
+      preset: name,
+      buckets: { requests: 'rpm', requestsPerDay: 'rpd', inputTokens: 'tpm' },
+      statuses: [408, 429, ...serverErrors],
+      retryOn,
+      retryAfter,
+    },
     requests,
     budgets,
   )

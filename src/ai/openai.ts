@@ -13,7 +13,7 @@ import {
 import { estimateInputTokens, requestedOutputTokens } from './tokens.js'
 import { usageOf } from './usage.js'
 
-export interface OpenAIPresetOptions extends PresetOptions {
+export interface OpenAIPresetOptions extends PresetOptions<'requests' | 'tokens'> {
   /** Requests per minute of your tier. @default no requests budget */
   rpm?: number
   /** Tokens per minute: input plus the output the call allows, charged when it is sent. */
@@ -40,7 +40,8 @@ function retryOn(context: RetryContext): boolean | undefined {
  *
  * - Retries 408, 409, 429 and 5xx, honouring `retry-after-ms` / `retry-after` /
  *   `x-should-retry`; never `insufficient_quota`.
- * - Budgets: `rpm` and `tpm`, checked together. A call reserves its estimated input plus its
+ * - Budgets: `rpm` and `tpm`, checked together, each holding a minute's worth (`burst` sizes
+ *   them). A call reserves its estimated input plus its
  *   `max_tokens` (OpenAI charges that when the call is sent), settled from `usage`;
  *   `x-ratelimit-remaining-*` lowers them.
  * - Caches and merges only calls at `temperature: 0` (or all with `cacheNonDeterministic`);
@@ -73,7 +74,12 @@ export function openai(options?: OpenAIPresetOptions): BreakwaterOptions {
   }
   return assemble(
     o,
-    { statuses: [408, 409, 429, ...serverErrors], retryOn },
+    {
+      preset: name,
+      buckets: { requests: 'rpm', tokens: 'tpm' },
+      statuses: [408, 409, 429, ...serverErrors],
+      retryOn,
+    },
     rpm === undefined ? [] : [{ name: 'requests', perMinute: rpm }],
     budgets,
   )

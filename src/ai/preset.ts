@@ -5,7 +5,7 @@
 import type { CacheOptions } from '../cache/options.js'
 import type { CallDetails } from '../core/call.js'
 import type { Outcome } from '../core/outcome.js'
-import { boolean, checkKeys, show } from '../core/validate.js'
+import { boolean, checkKeys, number, show } from '../core/validate.js'
 import type { BreakwaterOptions } from '../options.js'
 import type { RateLimitBucketOptions, ServerLimit } from '../ratelimit/options.js'
 import type { RetryContext, RetryOptions } from '../retry/options.js'
@@ -13,8 +13,18 @@ import { type CachePolicy, isCacheableCall } from './deterministic.js'
 import { isErrorAnswer } from './error-body.js'
 import { type Params, paramsOf } from './params.js'
 
-/** What every preset takes besides its provider's limits. */
-export interface PresetOptions {
+/**
+ * What every preset takes besides its provider's limits. `B` names the preset's rate-limit
+ * buckets (the names in the README's budgets table), for `burst`.
+ */
+export interface PresetOptions<B extends string = string> {
+  /**
+   * Most a bucket holds, by bucket name (`{ requests: 10 }`): how many requests, or tokens, may
+   * go out at once after a quiet spell. At least 1, and only for a bucket the preset has (its
+   * limit is set). Lower it where a provider enforces its per-minute limit in shorter slices.
+   * @default a minute's worth of each limit (`requestsPerDay`: a day's)
+   */
+  burst?: Partial<Record<B, number>>
   /**
    * Cache options for the calls the cache may take (`methods`, `cacheable`, `storable` and
    * `streams` are the preset's), or `false`. @default {} (on, `ttl` 60 s)
@@ -48,6 +58,7 @@ const presetOptionNames = [
   'timeout',
   'maxWait',
   'key',
+  'burst',
 ] as const
 
 /** Reads the preset's argument: an object (or nothing) whose every key is known. */
@@ -89,8 +100,19 @@ export interface TokenBudget {
   readonly serverLimit: ServerLimit | false
 }
 
-/** How a provider wants its calls retried, beyond the core rules. */
+/** One requests budget of a provider: per minute, holding `capacity` (by default a minute's). */
+export interface RequestBudget {
+  readonly name: string
+  readonly perMinute: number
+  readonly capacity?: number
+}
+
+/** How a provider wants its calls retried, beyond the core rules, and how it names its limits. */
 export interface ProviderRules {
+  /** The preset's name, for messages. */
+  readonly preset: string
+  /** Every bucket the preset can have, by name, with the option that turns it on. */
+  readonly buckets: Readonly<Record<string, string>>
   readonly statuses: readonly number[]
   readonly retryOn: (context: RetryContext) => boolean | undefined
   readonly retryAfter?: (context: RetryContext) => number | undefined
@@ -110,9 +132,10 @@ export const serverErrors: readonly number[] = Array.from(
 export function assemble(
   o: PresetOptions,
   rules: ProviderRules,
-  requests: readonly { name: string; perMinute: number; capacity?: number }[],
+  requests: readonly RequestBudget[],
   budgets: readonly TokenBudget[],
 ): BreakwaterOptions {
+  const capacityOf = burstOf(rules, o.burst, [...requests, ...budgets])
   const policy: CachePolicy = {
     cacheNonDeterministic: o.cacheNonDeterministic ?? false,
     cacheStreams: o.cacheStreams ?? false,
@@ -126,16 +149,14 @@ export function assemble(
       ...shared,
       name: r.name,
       perMinute: r.perMinute,
-      ...(r.capacity === undefined ? {} : { capacity: r.capacity }),
+      capacity: capacityOf(r),
       serverLimit: r.name === 'requests' ? ('requests' as const) : (false as const),
     })),
     ...budgets.map((b) => ({
       ...shared,
       name: b.name,
       perMinute: b.perMinute,
-      // A token budget refills continuously up to a minute's worth (Anthropic documents a
-      // token bucket); a smaller burst would refuse every call larger than a second's worth.
-      capacity: b.perMinute,
+      capacity: capacityOf(b),
       cost: (call: CallDetails) => {
         const params = paramsOf(call)
         return params === undefined ? 0 : b.estimate(params)
@@ -173,4 +194,35 @@ export function assemble(
   }
   if (rateLimit.length > 0) options.rateLimit = rateLimit
   return options
+}
+
+/**
+ * Checks `burst` once against the buckets the preset has, and returns each bucket's capacity:
+ * the burst given, else its own (a day's quota), else a minute's worth. Anthropic and OpenAI
+ * document per-minute limits replenished continuously (a token bucket); a second's worth would
+ * space a handful of parallel calls seconds apart, and refuse every token-heavy call outright.
+ */
+function burstOf(
+  rules: ProviderRules,
+  value: unknown,
+  present: readonly { readonly name: string; readonly perMinute: number; capacity?: number }[],
+): (bucket: { readonly name: string; readonly perMinute: number; capacity?: number }) => number {
+  const name = `${rules.preset}.burst`
+  const given: Record<string, number> = {}
+  if (value !== undefined) {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw new TypeError(`${name} must be an object of bucket sizes, got ${show(value)}`)
+    }
+    checkKeys(name, value, Object.keys(rules.buckets))
+    for (const [bucket, size] of Object.entries(value)) {
+      if (size === undefined) continue
+      if (!present.some((b) => b.name === bucket)) {
+        throw new RangeError(
+          `${name}.${bucket} sizes a bucket this preset does not have: set ${rules.buckets[bucket]}`,
+        )
+      }
+      given[bucket] = number(`${name}.${bucket}`, size, 1, 1)
+    }
+  }
+  return (bucket) => given[bucket.name] ?? bucket.capacity ?? bucket.perMinute
 }

@@ -10,9 +10,11 @@ import {
   list,
   memoryCount,
   object,
+  oneOf,
   show,
   timerMs,
 } from '../core/validate.js'
+import { type Admission, admissions } from './admission.js'
 
 export interface CacheOptions {
   /** ms a stored outcome is fresh. @default 60_000 */
@@ -23,6 +25,13 @@ export interface CacheOptions {
   maxBodyBytes?: number
   /** Most bytes held by the in-memory store. @default 256 MiB */
   maxTotalBytes?: number
+  /**
+   * What the in-memory store keeps once it holds `maxEntries`: `'tinylfu'` lets a new entry in
+   * only if its key was asked for more often lately than the least recently used entry's, so
+   * one-off keys and scans do not flush the popular ones; `'lru'` always lets it in. A hit costs
+   * the same either way. `breakwater replay` shows both on your own trace. @default 'tinylfu'
+   */
+  admission?: Admission
   /** ms past freshness during which a stale entry is served while one refresh runs. @default 0 */
   staleWhileRevalidate?: number
   /** ms past freshness during which a stale entry is served when the upstream fails. @default 0 */
@@ -60,6 +69,8 @@ export interface ResolvedCache {
   readonly maxEntries: number
   readonly maxBodyBytes: number
   readonly maxTotalBytes: number
+  // Optional for the same reason as `cacheable` below; absent is `cacheDefaults.admission`.
+  readonly admission?: Admission
   readonly staleWhileRevalidate: number
   readonly staleIfError: number
   readonly methods: ReadonlySet<string>
@@ -91,6 +102,7 @@ export const cacheDefaults = {
   maxEntries: 10_000,
   maxBodyBytes: 1_048_576,
   maxTotalBytes: 256 * 1_048_576,
+  admission: 'tinylfu' as Admission,
   staleWhileRevalidate: 0,
   staleIfError: 0,
   methods: ['GET', 'HEAD'],
@@ -105,6 +117,7 @@ export function resolveCache(value: unknown, sharedStore: boolean): ResolvedCach
     'maxEntries',
     'maxBodyBytes',
     'maxTotalBytes',
+    'admission',
     'staleWhileRevalidate',
     'staleIfError',
     'methods',
@@ -128,6 +141,7 @@ export function resolveCache(value: unknown, sharedStore: boolean): ResolvedCach
     maxEntries: memoryCount('cache.maxEntries', o.maxEntries, d.maxEntries),
     maxBodyBytes: integer('cache.maxBodyBytes', o.maxBodyBytes, d.maxBodyBytes, 0),
     maxTotalBytes: integer('cache.maxTotalBytes', o.maxTotalBytes, d.maxTotalBytes, 1),
+    admission: oneOf('cache.admission', o.admission, d.admission, admissions),
     staleWhileRevalidate: timerMs(
       'cache.staleWhileRevalidate',
       o.staleWhileRevalidate,

@@ -24,6 +24,7 @@ export const cachePart: PartFactory = (context, options, shared): Part | undefin
       maxEntries,
       maxTotalBytes,
       maxBodyBytes,
+      admission: cache.admission,
       namespace: options.namespace,
     })
   }

@@ -1,8 +1,9 @@
-import KeyvRedis from '@keyv/redis'
+import type KeyvRedis from '@keyv/redis'
 import { type DeserializedData, Keyv, type KeyvStoreAdapter, type StoredData } from 'keyv'
 import { LRUCache } from 'lru-cache'
 import type { RedisConnection } from '../redis/connection.js'
 import type { ResolvedRedis } from '../redis/options.js'
+import { loadPeer } from '../redis/peer.js'
 
 export interface RedisCacheOptions {
   /** In-process cache in front of Redis, or false. */
@@ -25,7 +26,11 @@ export class RedisCacheStore implements KeyvStoreAdapter {
   readonly opts: RedisCacheOptions
   /** Set by Keyv; unused, keys are prefixed by the `@keyv/redis` adapter. */
   namespace: string | undefined
-  readonly #redis: KeyvRedis<string>
+  /**
+   * Made once `@keyv/redis`, an optional peer, has loaded: imported at construction, not with
+   * breakwater, and awaited before each operation's `redis.timeout` starts.
+   */
+  readonly #redis: Promise<KeyvRedis<string>>
   readonly #connection: RedisConnection
   readonly #l1: LRUCache<string, string> | undefined
   readonly #l1Ttl: number
@@ -33,13 +38,18 @@ export class RedisCacheStore implements KeyvStoreAdapter {
   constructor(connection: RedisConnection, options: RedisCacheOptions) {
     this.opts = options
     this.#connection = connection
-    this.#redis = new KeyvRedis<string>(connection.client as never, {
-      namespace: connection.key('cache'),
-      keyPrefixSeparator: ':',
-      throwOnErrors: true,
+    this.#redis = loadPeer<{ default: typeof KeyvRedis }>('@keyv/redis').then((module) => {
+      const redis = new module.default<string>(connection.client as never, {
+        namespace: connection.key('cache'),
+        keyPrefixSeparator: ':',
+        throwOnErrors: true,
+      })
+      // Errors arrive as rejections (throwOnErrors); its events would only repeat them.
+      redis.on('error', () => {})
+      return redis
     })
-    // Errors arrive as rejections (throwOnErrors); its events would only repeat them.
-    this.#redis.on('error', () => {})
+    // Reported by the first operation, which awaits it; until then no one does.
+    this.#redis.catch(() => {})
     const { l1 } = options
     this.#l1Ttl = l1 === false ? 0 : l1.ttl
     this.#l1 =
@@ -56,7 +66,8 @@ export class RedisCacheStore implements KeyvStoreAdapter {
   async get<Value>(key: string): Promise<StoredData<Value> | undefined> {
     const near = this.#l1?.get(key)
     if (near !== undefined) return near as StoredData<Value>
-    const value = await this.#connection.run(() => this.#redis.get(key))
+    const redis = await this.#redis
+    const value = await this.#connection.run(() => redis.get(key))
     if (value !== undefined) this.#l1?.set(key, value)
     return value as StoredData<Value> | undefined
   }
@@ -64,18 +75,21 @@ export class RedisCacheStore implements KeyvStoreAdapter {
   async set(key: string, value: string, ttl?: number): Promise<boolean> {
     // Kept near first: while Redis is down this process still reuses its own answers.
     this.#l1?.set(key, value, { ttl: Math.min(ttl ?? this.#l1Ttl, this.#l1Ttl) })
-    await this.#connection.run(() => this.#redis.set(key, value, ttl))
+    const redis = await this.#redis
+    await this.#connection.run(() => redis.set(key, value, ttl))
     return true
   }
 
   async delete(key: string): Promise<boolean> {
     this.#l1?.delete(key)
-    return this.#connection.run(() => this.#redis.delete(key))
+    const redis = await this.#redis
+    return this.#connection.run(() => redis.delete(key))
   }
 
   async clear(): Promise<void> {
     this.#l1?.clear()
-    await this.#connection.run(() => this.#redis.clear())
+    const redis = await this.#redis
+    await this.#connection.run(() => redis.clear())
   }
 
   /** Keyv listens for 'error'; failures are thrown to the operation that met them instead. */

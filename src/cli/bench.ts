@@ -24,12 +24,52 @@ figures on stdout, results.json and charts in --out.
   --redis URL    run the Redis scenarios against this server too (or set REDIS_URL)
   --help         this text
 
-The suite ships with the repository, not with the npm package.`
+The suite ships with breakwater's source repository, not with the npm package.`
 
-const notShipped = `breakwater bench: the benchmark suite ships with the repository, not with the npm package.
-To run it, clone the breakwater repository, then in it:
-  npm install
-  npm run bench`
+/** Where the source lives, as a package.json's `repository` and `homepage` may say. */
+interface SourcePointers {
+  readonly repository?: unknown
+  readonly homepage?: unknown
+}
+
+/**
+ * What to do when the suite is not beside the command (an npm install): clone the source and
+ * run it there. It names the repository and the homepage only as the manifest gives them.
+ */
+export function notShippedMessage(manifest: SourcePointers = {}): string {
+  const repository = repositoryUrl(manifest.repository)
+  const homepage = typeof manifest.homepage === 'string' ? manifest.homepage : undefined
+  const lines = [
+    "breakwater bench: the benchmark suite ships with breakwater's source repository, not with the npm package.",
+    repository === undefined
+      ? "To run it, run `npm run bench` in a clone of breakwater's source repository:"
+      : `To run it, clone ${repository}, then in it:`,
+    '  npm install',
+    '  npm run bench',
+  ]
+  if (homepage !== undefined && homepage !== repository) lines.push(`More: ${homepage}`)
+  return lines.join('\n')
+}
+
+/** `repository` as a URL to clone: a string or `{ url }`, `git+` and `.git` taken off. */
+function repositoryUrl(repository: unknown): string | undefined {
+  const url =
+    typeof repository === 'string' ? repository : (repository as { url?: unknown } | undefined)?.url
+  if (typeof url !== 'string' || url === '') return undefined
+  const github = /^(?:github:)?([\w.-]+\/[\w.-]+)$/.exec(url)
+  if (github !== null) return `https://github.com/${github[1]}`
+  return url.replace(/^git\+/, '').replace(/\.git$/, '')
+}
+
+/** The manifest at `root`, or nothing when there is none to read. */
+async function manifestAt(root: string | undefined): Promise<SourcePointers> {
+  if (root === undefined) return {}
+  try {
+    return JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as SourcePointers
+  } catch {
+    return {}
+  }
+}
 
 /** The folder of the package named breakwater that holds `from`, or undefined. */
 export async function findPackageRoot(from: string): Promise<string | undefined> {
@@ -72,7 +112,7 @@ export async function benchCommand(
   }
   const runner = root === undefined ? undefined : join(root, 'bench', 'run.ts')
   if (root === undefined || runner === undefined || !existsSync(runner)) {
-    console.error(notShipped)
+    console.error(notShippedMessage(await manifestAt(root)))
     return 1
   }
   if (!hasTsx(root)) {

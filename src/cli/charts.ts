@@ -1,9 +1,21 @@
 /**
- * Charts as SVG strings, drawn by vega in Node (no browser, no canvas). vega is a devDependency,
- * loaded on first use: an installed package without it still runs every command, and says
- * that its charts were skipped and why.
+ * Charts as SVG strings, drawn by vega in Node (no browser, no DOM, no canvas). vega is an
+ * optional dependency, loaded on first use: a plain install has it, an install without optional
+ * dependencies runs every command but `--out`, which says what is missing.
  */
-import type { Spec } from 'vega'
+import type { Mark, Scale, Spec } from 'vega'
+import {
+  bandAxis,
+  height,
+  legendOf,
+  maxValueTicks,
+  spansDecades,
+  width,
+  yAxis,
+  yScale,
+} from './chart-layout.js'
+
+export { spansDecades } from './chart-layout.js'
 
 export interface LineSeries {
   readonly name: string
@@ -18,7 +30,7 @@ export interface LineChart {
   readonly title: string
   readonly xTitle: string
   readonly yTitle: string
-  /** A log scale on x, for sizes that grow tenfold. */
+  /** A log scale on x. @default when the x values span two decades or more */
   readonly logX?: boolean
   /** A d3-format for the y axis, like `.0%`. */
   readonly yFormat?: string
@@ -40,7 +52,7 @@ export interface BarChart {
   readonly bars: readonly Bar[]
 }
 
-/** vega is not installed: charts cannot be drawn, and everything else goes on. */
+/** vega is not installed: charts cannot be drawn. */
 export class ChartsUnavailableError extends Error {
   override name = 'ChartsUnavailableError'
 }
@@ -60,116 +72,118 @@ export async function lineChartSvg(chart: LineChart): Promise<string> {
       y,
     })),
   )
+  const xs = [...new Set(values.map((v) => v.x))].sort((a, b) => a - b)
+  const logX = chart.logX ?? spansDecades(xs)
   const kinds = chart.series.some((s) => s.kind !== undefined)
+  const groups = [...new Set(values.map((v) => v.group))]
   const spec: Spec = {
     ...frame(chart.title),
     data: [{ name: 'points', values }],
-    scales: [
-      {
-        name: 'x',
-        type: chart.logX ? 'log' : 'linear',
-        domain: { data: 'points', field: 'x' },
-        range: 'width',
-        nice: !chart.logX,
-        zero: false,
-      },
-      {
-        name: 'y',
-        type: 'linear',
-        domain: { data: 'points', field: 'y' },
-        range: 'height',
-        nice: true,
-        zero: true,
-      },
-      {
-        name: 'color',
-        type: 'ordinal',
-        domain: { data: 'points', field: 'group' },
-        range: 'category',
-      },
-      {
-        name: 'dash',
-        type: 'ordinal',
-        domain: { data: 'points', field: 'kind' },
-        range: [
-          [1, 0],
-          [6, 4],
-          [2, 3],
-          [8, 3, 2, 3],
-        ],
-      },
-    ],
+    scales: lineScales(logX),
     axes: [
-      { orient: 'bottom', scale: 'x', title: chart.xTitle, grid: true },
-      { orient: 'left', scale: 'y', title: chart.yTitle, grid: true, ...format(chart.yFormat) },
+      {
+        orient: 'bottom',
+        scale: 'x',
+        title: chart.xTitle,
+        grid: true,
+        labelOverlap: 'greedy',
+        labelSeparation: 6,
+        // A log axis labels 20, 30 … 90 between decades, which crowd: the data's own x values
+        // (the sizes replayed) are the ticks worth reading, in SI form (1k, 10k, 1M).
+        ...(logX ? { format: '~s', ...(xs.length <= maxValueTicks ? { values: xs } : {}) } : {}),
+      },
+      yAxis(chart.yTitle, chart.yFormat),
     ],
     legends: [
-      { stroke: 'color', type: 'symbol', symbolType: 'stroke', labelLimit: 320 },
+      legendOf({ stroke: 'color', symbolType: 'stroke', symbolSize: 900 }, groups),
       ...(kinds
-        ? [{ strokeDash: 'dash', type: 'symbol' as const, symbolType: 'stroke', labelLimit: 320 }]
+        ? [
+            legendOf({ strokeDash: 'dash', symbolType: 'stroke', symbolSize: 900 }, [
+              ...new Set(values.map((v) => v.kind)),
+            ]),
+          ]
         : []),
     ],
-    marks: [
-      {
-        type: 'group',
-        from: { facet: { name: 'line', data: 'points', groupby: 'series' } },
-        marks: [
-          {
-            type: 'line',
-            from: { data: 'line' },
-            sort: { field: 'datum.x' },
-            encode: {
-              enter: {
-                x: { scale: 'x', field: 'x' },
-                y: { scale: 'y', field: 'y' },
-                stroke: { scale: 'color', field: 'group' },
-                strokeDash: { scale: 'dash', field: 'kind' },
-                strokeWidth: { value: 2 },
-              },
-            },
-          },
-          {
-            type: 'symbol',
-            from: { data: 'line' },
-            encode: {
-              enter: {
-                x: { scale: 'x', field: 'x' },
-                y: { scale: 'y', field: 'y' },
-                fill: { scale: 'color', field: 'group' },
-                size: { value: 24 },
-              },
-            },
-          },
-        ],
-      },
-    ],
+    marks: [lineMarks()],
   }
   return render(spec)
 }
 
-/** Bars, side by side by group within each label. */
+function lineScales(logX: boolean): Scale[] {
+  return [
+    {
+      name: 'x',
+      type: logX ? 'log' : 'linear',
+      domain: { data: 'points', field: 'x' },
+      range: 'width',
+      nice: !logX,
+      zero: false,
+    },
+    yScale('points', 'y', false),
+    {
+      name: 'color',
+      type: 'ordinal',
+      domain: { data: 'points', field: 'group' },
+      range: 'category',
+    },
+    {
+      name: 'dash',
+      type: 'ordinal',
+      domain: { data: 'points', field: 'kind' },
+      range: [
+        [1, 0],
+        [6, 4],
+        [2, 3],
+        [8, 3, 2, 3],
+      ],
+    },
+  ]
+}
+
+function lineMarks(): Mark {
+  const at = { x: { scale: 'x', field: 'x' }, y: { scale: 'y', field: 'y' } }
+  return {
+    type: 'group',
+    from: { facet: { name: 'line', data: 'points', groupby: 'series' } },
+    marks: [
+      {
+        type: 'line',
+        from: { data: 'line' },
+        sort: { field: 'datum.x' },
+        encode: {
+          enter: {
+            ...at,
+            stroke: { scale: 'color', field: 'group' },
+            strokeDash: { scale: 'dash', field: 'kind' },
+            strokeWidth: { value: 2 },
+          },
+        },
+      },
+      {
+        type: 'symbol',
+        from: { data: 'line' },
+        encode: { enter: { ...at, fill: { scale: 'color', field: 'group' }, size: { value: 24 } } },
+      },
+    ],
+  }
+}
+
+/** Bars, side by side by group within each label; a log y axis when the values span decades. */
 export async function barChartSvg(chart: BarChart): Promise<string> {
   const values = chart.bars.map((b) => ({ label: b.label, group: b.group ?? '', value: b.value }))
   const groups = chart.bars.some((b) => b.group !== undefined)
+  const labels = [...new Set(values.map((v) => v.label))]
+  const logY = spansDecades(
+    values.map((v) => v.value),
+    3,
+  )
   const spec: Spec = {
     ...frame(chart.title),
-    data: [{ name: 'bars', values }],
+    // A log scale has no 0: a bar of nothing is left out rather than drawn to infinity.
+    data: [{ name: 'bars', values: logY ? values.filter((v) => v.value > 0) : values }],
     scales: [
-      {
-        name: 'x',
-        type: 'band',
-        domain: { data: 'bars', field: 'label' },
-        range: 'width',
-        padding: 0.2,
-      },
-      {
-        name: 'y',
-        type: 'linear',
-        domain: { data: 'bars', field: 'value' },
-        range: 'height',
-        nice: true,
-        zero: true,
-      },
+      { name: 'x', type: 'band', domain: labels, range: 'width', padding: 0.2 },
+      yScale('bars', 'value', logY),
       {
         name: 'color',
         type: 'ordinal',
@@ -177,11 +191,8 @@ export async function barChartSvg(chart: BarChart): Promise<string> {
         range: 'category',
       },
     ],
-    axes: [
-      { orient: 'bottom', scale: 'x', title: chart.xTitle },
-      { orient: 'left', scale: 'y', title: chart.yTitle, grid: true, ...format(chart.yFormat) },
-    ],
-    legends: groups ? [{ fill: 'color' }] : [],
+    axes: [bandAxis(chart.xTitle, labels), yAxis(chart.yTitle, chart.yFormat, logY)],
+    legends: groups ? [legendOf({ fill: 'color' }, [...new Set(values.map((v) => v.group))])] : [],
     marks: [
       {
         type: 'group',
@@ -205,7 +216,8 @@ export async function barChartSvg(chart: BarChart): Promise<string> {
                 x: { scale: 'offset', field: 'group' },
                 width: { scale: 'offset', band: 1 },
                 y: { scale: 'y', field: 'value' },
-                y2: { scale: 'y', value: 0 },
+                // The foot of the plot: 0 on a linear scale, its least value on a log one.
+                y2: { signal: 'height' },
                 fill: { scale: 'color', field: 'group' },
               },
             },
@@ -228,7 +240,8 @@ export async function loadVega(load: () => Promise<Vega> = () => import('vega'))
     const code = (error as { code?: unknown }).code
     if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') throw error
     throw new ChartsUnavailableError(
-      'charts need the vega package, a devDependency of breakwater: run `npm install vega` beside it, or `npm install` in a clone of the repository',
+      'charts need the vega package, an optional dependency of breakwater that is not installed ' +
+        '(npm skips it under --omit=optional): run `npm install vega` where breakwater is installed',
       { cause: error },
     )
   }
@@ -236,7 +249,11 @@ export async function loadVega(load: () => Promise<Vega> = () => import('vega'))
 
 async function render(spec: Spec): Promise<string> {
   vega ??= loadVega()
-  const { View, parse } = await vega
+  const { View, parse } = await vega.catch((error: unknown) => {
+    // Not kept: a later call, after `npm install vega`, tries again.
+    vega = undefined
+    throw error
+  })
   const view = new View(parse(spec), { renderer: 'none' })
   try {
     return await view.toSVG()
@@ -245,19 +262,17 @@ async function render(spec: Spec): Promise<string> {
   }
 }
 
-function frame(
-  title: string,
-): Pick<Spec, 'width' | 'height' | 'padding' | 'autosize' | 'background' | 'title'> {
+function frame(title: string): Spec {
   return {
-    width: 560,
-    height: 320,
+    width,
+    height,
     padding: 8,
     autosize: 'pad',
     background: 'white',
     title: { text: title },
+    // Two legends under the plot go one above the other, each centred, rather than side by side.
+    config: {
+      legend: { layout: { bottom: { anchor: 'middle', direction: 'vertical', margin: 6 } } },
+    },
   }
-}
-
-function format(yFormat: string | undefined): { format?: string } {
-  return yFormat === undefined ? {} : { format: yFormat }
 }

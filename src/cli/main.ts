@@ -11,7 +11,7 @@ import { benchCommand, findPackageRoot } from './bench.js'
 
 const usage = `usage: breakwater <command> [flags]
 
-  bench         run the benchmark suite: breakwater beside its peers (from a clone of the repository)
+  bench         run the benchmark suite: breakwater beside its peers (in a clone of its source)
   replay TRACE  replay a request trace through the cache: hit ratios beside the best possible
   trace synth   write a synthetic trace (Zipf keys, Poisson arrivals)
 
@@ -27,6 +27,8 @@ async function main(args: readonly string[]): Promise<number> {
       return (await import('./replay-command.js')).replayCommand(rest)
     case 'trace':
       return (await import('./trace-command.js')).traceCommand(rest)
+    case 'queue':
+      return (await import('./queue-command.js')).queueCommand(rest)
     case '--version':
     case '-v':
       console.log(await version())

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { formatDuration } from '../replay/duration.js'
 import type { ReplaySummary } from '../replay/replay.js'
 import type { TraceFormat } from '../replay/trace.js'
-import { barChartSvg, ChartsUnavailableError, type LineSeries, lineChartSvg } from './charts.js'
+import { barChartSvg, type LineSeries, lineChartSvg } from './charts.js'
 import { count, formatTable, money, percent, span } from './table.js'
 
 /** Everything a replay found, as written to replay.json. */
@@ -29,7 +29,8 @@ export interface ReplayReport {
   readonly replayMs: number
 }
 
-const legend = `LRU: breakwater's cache (lru-cache under the cache stage) · optimal: Belady's rule at that size
+const legend = `LRU: breakwater's cache with cache.admission 'lru' · optimal: Belady's rule at that size
+TinyLFU: the same cache with cache.admission 'tinylfu' (the default), same rule on the same keys
 bound: a cache without a size limit, the most any cache could serve · all TTLs run from each fetch`
 
 /** The header lines and one row per size × TTL. */
@@ -73,41 +74,51 @@ export function formatReplay(report: ReplayReport): string {
     )
   }
   const numeric = new Set(header.map((_, i) => i).filter((i) => i !== 1))
-  lines.push('', formatTable(header, rows, numeric), '', legend)
+  lines.push('', formatTable(header, rows, numeric), '', admissionTable(report), '', legend)
   if (cost) lines.push(`cost saved: LRU's calls saved × ${settings.costPerCall} a call`)
   const seconds = (ms: number) => `${(ms / 1_000).toFixed(1)} s`
   lines.push(`read in ${seconds(report.readMs)}, replayed in ${seconds(report.replayMs)}`)
   return lines.join('\n')
 }
 
+/** TinyLFU beside LRU, row by row: what `cache.admission: 'tinylfu'` saves on this trace. */
+function admissionTable(report: ReplayReport): string {
+  const header = ['entries', 'ttl', 'TinyLFU', 'TinyLFU saved', 'vs LRU', 'gap closed']
+  const rows = report.summary.rows.map((row) => {
+    const gap = row.optimal.hits - row.lru.hits
+    return [
+      count(row.maxEntries),
+      formatDuration(row.ttlMs),
+      percent(row.tinylfu.hitRatio),
+      count(row.tinylfu.hits),
+      `${row.tinylfu.hits >= row.lru.hits ? '+' : '−'}${count(Math.abs(row.tinylfu.hits - row.lru.hits))}`,
+      gap > 0 ? percent((row.tinylfu.hits - row.lru.hits) / gap) : '–',
+    ]
+  })
+  return formatTable(header, rows, new Set([0, 2, 3, 4, 5]))
+}
+
 /**
- * Writes replay.json and the charts into `dir`; resolves the paths written. Without vega the
- * charts are left out and `onSkip` hears why.
+ * Writes replay.json and the charts into `dir`; resolves the paths written. Without vega it
+ * rejects with a `ChartsUnavailableError` once replay.json is written: the command checks for
+ * vega before it reads the trace, so that comes to pass only if vega went in between.
  */
-export async function writeReplay(
-  report: ReplayReport,
-  dir: string,
-  onSkip: (reason: string) => void,
-): Promise<string[]> {
+export async function writeReplay(report: ReplayReport, dir: string): Promise<string[]> {
   await mkdir(dir, { recursive: true })
   const written = [join(dir, 'replay.json')]
   await writeFile(written[0] as string, `${JSON.stringify(report, null, 2)}\n`)
-  try {
-    const charts = await Promise.all([hitRatioChart(report), callsSavedChart(report)])
-    for (const [name, svg] of charts) {
-      const path = join(dir, name)
-      await writeFile(path, svg)
-      written.push(path)
-    }
-  } catch (error) {
-    if (!(error instanceof ChartsUnavailableError)) throw error
-    onSkip(error.message)
+  const charts = await Promise.all([hitRatioChart(report), callsSavedChart(report)])
+  for (const [name, svg] of charts) {
+    const path = join(dir, name)
+    await writeFile(path, svg)
+    written.push(path)
   }
   return written
 }
 
 const kinds = [
   ['lru', 'LRU (breakwater)'],
+  ['tinylfu', 'TinyLFU (breakwater)'],
   ['optimal', 'optimal (Belady)'],
   ['compulsory', 'bound (no size limit)'],
 ] as const
@@ -128,7 +139,6 @@ async function hitRatioChart(report: ReplayReport): Promise<[string, string]> {
     title: 'Hit ratio vs cache size',
     xTitle: 'cache size (entries)',
     yTitle: 'hit ratio',
-    logX: report.settings.maxEntries.length > 1,
     yFormat: '.0%',
     series,
   })

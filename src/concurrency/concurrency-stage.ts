@@ -1,5 +1,6 @@
 import pLimit, { type LimitFunction } from 'p-limit'
 import type { Call } from '../core/call.js'
+import type { Timers } from '../core/clock.js'
 import type { StageContext } from '../core/context.js'
 import { TimeoutError } from '../core/errors.js'
 import type { Outcome } from '../core/outcome.js'
@@ -26,7 +27,7 @@ export function createConcurrencyStage(ctx: StageContext, concurrency: ResolvedC
   const { limit, key } = concurrency
   if (key === undefined) {
     const shared = pLimit(limit)
-    return (call, next) => admit(shared, call, next, ctx.clock.now())
+    return (call, next) => admit(shared, call, next, ctx)
   }
   // A limiter lives while calls use it: evicting one in use (as an LRU bound would) would let
   // its key run past the limit, and keeping idle ones would grow with every key ever seen.
@@ -40,19 +41,19 @@ export function createConcurrencyStage(ctx: StageContext, concurrency: ResolvedC
     }
     keyed.users++
     try {
-      return await admit(keyed.limit, call, next, ctx.clock.now())
+      return await admit(keyed.limit, call, next, ctx)
     } finally {
       if (--keyed.users === 0) limiters.delete(name)
     }
   }
 }
 
-function admit(limit: LimitFunction, call: Call, next: Next, now: number): Promise<Outcome> {
+function admit(limit: LimitFunction, call: Call, next: Next, ctx: StageContext): Promise<Outcome> {
   const { signal, deadline } = call
   if (signal?.aborted) return Promise.reject(signal.reason)
   // A free slot: nothing to wait for, so nothing to watch.
   if (limit.activeCount < limit.concurrency) return limit(next, call)
-  const left = deadline === undefined ? Number.POSITIVE_INFINITY : deadline - now
+  const left = deadline === undefined ? Number.POSITIVE_INFINITY : deadline - ctx.clock.now()
   if (left <= 0) return Promise.reject(slotTimeout(0))
 
   return new Promise<Outcome>((resolve, reject) => {
@@ -63,11 +64,10 @@ function admit(limit: LimitFunction, call: Call, next: Next, now: number): Promi
       reject(error)
     }
     const onAbort = () => leave(signal?.reason)
-    // A wait longer than a timer can hold is no limit at all.
-    const timer = left <= maxTimerMs ? setTimeout(() => leave(slotTimeout(left)), left) : undefined
+    const timer = slotTimer(ctx.timers, left, () => leave(slotTimeout(left)))
     const stopWaiting = () => {
       waiting = false
-      clearTimeout(timer)
+      if (timer !== undefined) ctx.timers.clearTimeout(timer)
       signal?.removeEventListener('abort', onAbort)
     }
     signal?.addEventListener('abort', onAbort, { once: true })
@@ -83,6 +83,12 @@ function admit(limit: LimitFunction, call: Call, next: Next, now: number): Promi
       }
     })
   })
+}
+
+/** The timer of a wait that may last `left` ms; none when a timer cannot hold that long. */
+function slotTimer(timers: Timers, left: number, onTimeout: () => void): unknown {
+  // A wait longer than a timer can hold is no limit at all.
+  return left <= maxTimerMs ? timers.setTimeout(onTimeout, left) : undefined
 }
 
 function slotTimeout(waited: number): TimeoutError {

@@ -62,45 +62,46 @@ const names = [
 ]
 
 /**
- * Validates `init.breakwater`, a `cost` by name against the instance's rate-limit buckets; the
- * message names the option and the value.
+ * Validates `init.breakwater` (or wrap's `with(options)`, named by `label`), a `cost` by name
+ * against the instance's rate-limit buckets; the message names the option and the value.
  */
 export function resolveCallOptions(
   value: unknown,
   buckets: readonly { readonly name: string }[],
+  label = 'breakwater',
+  extra: readonly string[] = [],
 ): ResolvedCallOptions {
   if (value === undefined || value === null) return none
   if (typeof value !== 'object' || Array.isArray(value)) {
-    throw new TypeError(`breakwater must be an object, got ${show(value)}`)
+    throw new TypeError(`${label} must be an object, got ${show(value)}`)
   }
-  checkKeys('breakwater', value, names)
+  checkKeys(label, value, [...names, ...extra])
   const o = value as CallOptions
   if (o.cache !== undefined && typeof o.cache !== 'boolean') {
-    throw new TypeError(`breakwater.cache must be a boolean, got ${show(o.cache)}`)
+    throw new TypeError(`${label}.cache must be a boolean, got ${show(o.cache)}`)
   }
   if (o.retry !== undefined && o.retry !== false) {
-    throw new TypeError(`breakwater.retry must be false, got ${show(o.retry)}`)
+    throw new TypeError(`${label}.retry must be false, got ${show(o.retry)}`)
   }
   if (o.coalesce !== undefined && o.coalesce !== false) {
-    throw new TypeError(`breakwater.coalesce must be false, got ${show(o.coalesce)}`)
+    throw new TypeError(`${label}.coalesce must be false, got ${show(o.coalesce)}`)
   }
   if (o.key !== undefined && !isNonEmptyString(o.key)) {
-    throw new TypeError(`breakwater.key must be a non-empty string, got ${show(o.key)}`)
+    throw new TypeError(`${label}.key must be a non-empty string, got ${show(o.key)}`)
   }
   return {
     cache: o.cache ?? true,
-    ttl: o.ttl === undefined ? undefined : timerMs('breakwater.ttl', o.ttl, 0),
+    ttl: o.ttl === undefined ? undefined : timerMs(`${label}.ttl`, o.ttl, 0),
     key: o.key,
     retry: o.retry !== false,
     coalesce: o.coalesce !== false,
-    timeout: o.timeout === undefined ? undefined : timerMs('breakwater.timeout', o.timeout, 0),
-    deadline:
-      o.deadline === undefined ? undefined : timerMs('breakwater.deadline', o.deadline, 0, 1),
+    timeout: o.timeout === undefined ? undefined : timerMs(`${label}.timeout`, o.timeout, 0),
+    deadline: o.deadline === undefined ? undefined : timerMs(`${label}.deadline`, o.deadline, 0, 1),
     idempotencyKey:
       o.idempotencyKey === undefined
         ? undefined
-        : checkIdempotencyKey('breakwater.idempotencyKey', o.idempotencyKey),
-    cost: costOf(o.cost, buckets),
+        : checkIdempotencyKey(`${label}.idempotencyKey`, o.idempotencyKey),
+    cost: costOf(o.cost, buckets, label),
   }
 }
 
@@ -136,24 +137,23 @@ export function checkIdempotencyKey(name: string, value: unknown): string {
 function costOf(
   value: unknown,
   buckets: readonly { readonly name: string }[],
+  label: string,
 ): ResolvedCallOptions['cost'] {
   if (value === undefined) return undefined
   if (typeof value === 'number') {
-    return number('breakwater.cost', value, 0, 0, Number.MAX_SAFE_INTEGER)
+    return number(`${label}.cost`, value, 0, 0, Number.MAX_SAFE_INTEGER)
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new TypeError(
-      `breakwater.cost must be a number or { bucket: number }, got ${show(value)}`,
-    )
+    throw new TypeError(`${label}.cost must be a number or { bucket: number }, got ${show(value)}`)
   }
   for (const [bucket, n] of Object.entries(value)) {
     if (!buckets.some((b) => b.name === bucket)) {
       const known = buckets.length === 0 ? 'none' : buckets.map((b) => show(b.name)).join(', ')
       throw new RangeError(
-        `breakwater.cost.${bucket} names no rate-limit bucket of this instance; known: ${known}`,
+        `${label}.cost.${bucket} names no rate-limit bucket of this instance; known: ${known}`,
       )
     }
-    number(`breakwater.cost.${bucket}`, n, 0, 0, Number.MAX_SAFE_INTEGER)
+    number(`${label}.cost.${bucket}`, n, 0, 0, Number.MAX_SAFE_INTEGER)
   }
   return value as Readonly<Record<string, number>>
 }

@@ -136,17 +136,34 @@ export function callDetails(init: CallInit): CallDetails {
   }
 }
 
-/** Builds a call, for both front doors, the replay and the tests. */
-export function createCall(init: CallInit): Call {
-  const details = init.details ?? callDetails(init)
-  const cacheable = init.cacheable === true
-  const coalescible = init.coalescible === true
-  const base = {
+/** What a front door decided about a call after its hooks had read the details. */
+export interface CallDecisions {
+  readonly details?: CallDetails | undefined
+  readonly cacheable?: boolean | undefined
+  readonly coalescible?: boolean | undefined
+}
+
+/**
+ * Builds a call, for both front doors, the replay and the tests; `decided` overrides what
+ * `init` says. One object literal of one shape for both kinds: V8 copies an object spread
+ * followed by more properties on a slow path (about 4 µs on Node 20), more than a cache hit.
+ */
+export function createCall(init: CallInit, decided: CallDecisions = init): Call {
+  const details = decided.details ?? init.details ?? callDetails(init)
+  const cacheable = (decided.cacheable ?? init.cacheable) === true
+  const coalescible = (decided.coalescible ?? init.coalescible) === true
+  const http = init.kind === 'http' ? init : undefined
+  return {
+    kind: init.kind,
     key: init.key,
     method: details.method,
     url: details.url,
     origin: details.origin,
+    target: http === undefined ? details.origin : (http.target ?? targetOf(http.url)),
     details,
+    headers: http === undefined ? undefined : (http.headers ?? new Headers()),
+    body: http?.body,
+    args: init.kind === 'value' ? init.args : undefined,
     signal: init.signal,
     cacheable,
     coalescible,
@@ -158,12 +175,7 @@ export function createCall(init: CallInit): Call {
     deadline: init.deadline,
     idempotencyKey: init.idempotencyKey,
     cost: init.cost,
-  }
-  if (init.kind === 'value') {
-    return { ...base, kind: 'value', target: init.name, args: init.args }
-  }
-  const target = init.target ?? targetOf(init.url)
-  return { ...base, kind: 'http', target, headers: init.headers ?? new Headers(), body: init.body }
+  } as Call
 }
 
 function targetOf(url: string): string {

@@ -1,13 +1,15 @@
 import type { Call } from './call.js'
-import type { Clock } from './clock.js'
+import type { Clock, Timers } from './clock.js'
 import type { Events } from './events.js'
 import type { Counters } from './stats.js'
 
-/** What every stage of one instance shares: its counters, its events and its clock. */
+/** What every stage of one instance shares: its counters, its events, its clock and timers. */
 export interface StageContext {
   readonly counters: Counters
   readonly events: Events
   readonly clock: Clock
+  /** What every stage waits with; see `Timers` for the waits that stay on the wall clock. */
+  readonly timers: Timers
 }
 
 /**

@@ -134,14 +134,69 @@ export function isBreakwaterError(error: unknown): error is BreakwaterError {
   return typeof error === 'object' && error !== null && brand in error
 }
 
-function guard<T extends BreakwaterError>(code: BreakwaterErrorCode) {
-  return (error: unknown): error is T => isBreakwaterError(error) && error.code === code
+// SDKs wrap what their fetch throws once (Anthropic's and OpenAI's `APIConnectionError`), the AI
+// SDK twice (`RetryError` → `APICallError`); 8 levels is room to spare, and bounds a chain that
+// a getter keeps growing.
+const maxCauseDepth = 8
+
+/**
+ * Breakwater's error in whatever was thrown: the error itself, or the first breakwater error
+ * down its `cause` chain (at most 8 levels; cycles end the search), or `undefined`. An SDK that
+ * uses a breakwater fetch throws its own error class with breakwater's as `cause`; this reads it
+ * back in one call.
+ *
+ * @example
+ * catch (e) {
+ *   const refusal = breakwaterErrorOf(e)
+ *   if (isRateLimitError(refusal)) await setTimeout(refusal.retryAfter)
+ * }
+ */
+export function breakwaterErrorOf(error: unknown): BreakwaterError | undefined {
+  const seen = new Set<unknown>()
+  let current = error
+  for (let depth = 0; depth <= maxCauseDepth; depth++) {
+    if (isBreakwaterError(current)) return current
+    if (typeof current !== 'object' || current === null || seen.has(current)) return undefined
+    seen.add(current)
+    try {
+      current = (current as { cause?: unknown }).cause
+    } catch {
+      // A throwing `cause` getter ends the chain; the guard must never throw itself.
+      return undefined
+    }
+  }
+  return undefined
 }
 
+/**
+ * An `isXError` guard. Given breakwater's error (or `undefined`), it narrows it to the class;
+ * given anything else (an SDK's error, `unknown` from a `catch`), it answers whether the error
+ * breakwater raised, found by `breakwaterErrorOf`, is of the class, without narrowing: the
+ * value may be the SDK's error, which has none of the class's fields.
+ */
+export interface BreakwaterErrorGuard<T extends BreakwaterError> {
+  (error: BreakwaterError | null | undefined): error is T
+  (error: unknown): boolean
+}
+
+function guard<T extends BreakwaterError>(code: BreakwaterErrorCode): BreakwaterErrorGuard<T> {
+  return ((error: unknown) => breakwaterErrorOf(error)?.code === code) as BreakwaterErrorGuard<T>
+}
+
+/** The breaker was open (the error, or its `cause` chain). */
 export const isCircuitOpenError = guard<CircuitOpenError>('CIRCUIT_OPEN')
+/** A rate-limit budget refused the call (the error, or its `cause` chain). */
 export const isRateLimitError = guard<RateLimitError>('RATE_LIMITED')
+/** An idempotency key conflicted (the error, or its `cause` chain). */
 export const isIdempotencyConflictError = guard<IdempotencyConflictError>('IDEMPOTENCY_CONFLICT')
+/**
+ * An attempt or the call timed out (the error, or its `cause` chain). The Anthropic and OpenAI
+ * SDKs drop this error: they throw `APIConnectionTimeoutError` without a `cause`.
+ */
 export const isTimeoutError = guard<TimeoutError>('TIMEOUT')
+/** The upstream's status fits no `Response` (the error, or its `cause` chain). */
 export const isInvalidResponseError = guard<InvalidResponseError>('INVALID_RESPONSE')
+/** Redis did not answer (the error, or its `cause` chain). */
 export const isRedisUnavailableError = guard<RedisUnavailableError>('REDIS_UNAVAILABLE')
+/** An idempotency record did not read back (the error, or its `cause` chain). */
 export const isBadRecordError = guard<BadRecordError>('BAD_RECORD')

@@ -25,7 +25,9 @@ export interface ValueOutcome {
 export type Outcome = HttpOutcome | ValueOutcome
 
 /** True when the body is complete bytes (storable, shareable), not a live stream. */
-export function isComplete(outcome: Outcome): boolean {
+export function isComplete(
+  outcome: Outcome,
+): outcome is ValueOutcome | (HttpOutcome & { readonly body: Uint8Array | null }) {
   return outcome.kind === 'value' || !(outcome.body instanceof ReadableStream)
 }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
-import { nap } from '../core/clock.js'
+import { nap, systemTimers, type Timers } from '../core/clock.js'
 import type { ClaimResult, RecordedOutcome, RecordStore } from './record-store.js'
 
 type MemoryRecord =
@@ -10,6 +10,11 @@ type MemoryRecord =
 export interface MemoryRecordStoreOptions {
   /** Most records kept; the least recently used goes first. @default 10_000 */
   readonly maxRecords?: number
+  /**
+   * What a waiter's look at a lease that may have lapsed is timed with: the stage's
+   * `context.timers`. The records' own TTLs stay on lru-cache's clock. @default the global timers
+   */
+  readonly timers?: Timers
 }
 
 /**
@@ -25,9 +30,11 @@ export class MemoryRecordStore implements RecordStore {
   readonly #records: LRUCache<string, MemoryRecord>
   // Only callers waiting right now: each entry goes when its last waiter wakes or leaves.
   readonly #waiters = new Map<string, Set<() => void>>()
+  readonly #timers: Timers
 
   constructor(options: MemoryRecordStoreOptions = {}) {
     this.#records = new LRUCache({ max: options.maxRecords ?? 10_000 })
+    this.#timers = options.timers ?? systemTimers
   }
 
   async claim(recordKey: string, fingerprint: string, leaseMs: number): Promise<ClaimResult> {
@@ -131,7 +138,7 @@ export class MemoryRecordStore implements RecordStore {
     const waiters = this.#waiters.get(recordKey) ?? new Set()
     this.#waiters.set(recordKey, waiters)
     try {
-      return await nap(ms, waiters, signal)
+      return await nap(ms, waiters, signal, this.#timers)
     } finally {
       if (waiters.size === 0 && this.#waiters.get(recordKey) === waiters) {
         this.#waiters.delete(recordKey)

@@ -88,6 +88,24 @@ function resolveBucket(name: string, value: unknown): ResolvedBucket {
   if (typeof o.name !== 'string' || o.name.length === 0) {
     throw new TypeError(`${name}.name must be a non-empty string, got ${show(o.name)}`)
   }
+  const refillPerSecond = resolveRefill(name, o)
+  const capacity = resolveCapacity(name, o, refillPerSecond)
+  return {
+    name: o.name,
+    capacity,
+    refillPerSecond,
+    cost: resolveCost(name, o, capacity),
+    key: func<ResolvedBucket['key']>(`${name}.key`, o.key) ?? byOrigin,
+    mode: oneOf(`${name}.mode`, o.mode, 'wait', ['wait', 'reject'] as const),
+    maxWait: timerMs(`${name}.maxWait`, o.maxWait, 60_000),
+    serverLimit: resolveServerLimit(name, o),
+    actualCost: func(`${name}.actualCost`, o.actualCost),
+    maxKeys: memoryCount(`${name}.maxKeys`, o.maxKeys, 10_000),
+  }
+}
+
+/** Tokens per second, from exactly one of the four ways to give the rate. */
+function resolveRefill(name: string, o: RateLimitBucketOptions): number {
   const rates = (['refillPerSecond', 'perSecond', 'perMinute', 'perHour'] as const).filter(
     (k) => o[k] !== undefined,
   )
@@ -108,6 +126,10 @@ function resolveBucket(name: string, value: unknown): ResolvedBucket {
       `${name}.${rate} must be at least ${(per * 1_000) / maxTimerMs} (one token every ${maxTimerMs} ms at most), got ${show(o[rate])}`,
     )
   }
+  return refillPerSecond
+}
+
+function resolveCapacity(name: string, o: RateLimitBucketOptions, refillPerSecond: number): number {
   const capacity = number(
     `${name}.capacity`,
     o.capacity,
@@ -121,37 +143,30 @@ function resolveBucket(name: string, value: unknown): ResolvedBucket {
       `${name}.capacity must refill within ${maxTimerMs} ms at ${refillPerSecond} tokens/s (at most ${(maxTimerMs * refillPerSecond) / 1_000}), got ${show(o.capacity)}`,
     )
   }
-  let cost: ResolvedBucket['cost'] = () => 1
-  if (typeof o.cost === 'function') cost = o.cost
-  else if (o.cost !== undefined) {
-    const fixed = number(`${name}.cost`, o.cost, 1)
-    if (fixed > capacity) {
-      throw new RangeError(
-        `${name}.cost (${fixed}) exceeds its capacity (${capacity}): no call could pass`,
-      )
-    }
-    cost = () => fixed
+  return capacity
+}
+
+function resolveCost(
+  name: string,
+  o: RateLimitBucketOptions,
+  capacity: number,
+): ResolvedBucket['cost'] {
+  if (typeof o.cost === 'function') return o.cost
+  if (o.cost === undefined) return () => 1
+  const fixed = number(`${name}.cost`, o.cost, 1)
+  if (fixed > capacity) {
+    throw new RangeError(
+      `${name}.cost (${fixed}) exceeds its capacity (${capacity}): no call could pass`,
+    )
   }
-  const serverLimit =
-    o.serverLimit === false
-      ? undefined
-      : o.serverLimit === undefined
-        ? o.cost === undefined || o.cost === 1
-          ? 'requests'
-          : undefined
-        : oneOf<ServerLimit>(`${name}.serverLimit`, o.serverLimit, 'requests', serverLimits)
-  return {
-    name: o.name,
-    capacity,
-    refillPerSecond,
-    cost,
-    key: func<ResolvedBucket['key']>(`${name}.key`, o.key) ?? byOrigin,
-    mode: oneOf(`${name}.mode`, o.mode, 'wait', ['wait', 'reject'] as const),
-    maxWait: timerMs(`${name}.maxWait`, o.maxWait, 60_000),
-    serverLimit,
-    actualCost: func(`${name}.actualCost`, o.actualCost),
-    maxKeys: memoryCount(`${name}.maxKeys`, o.maxKeys, 10_000),
-  }
+  return () => fixed
+}
+
+function resolveServerLimit(name: string, o: RateLimitBucketOptions): ServerLimit | undefined {
+  if (o.serverLimit === false) return undefined
+  if (o.serverLimit === undefined)
+    return o.cost === undefined || o.cost === 1 ? 'requests' : undefined
+  return oneOf<ServerLimit>(`${name}.serverLimit`, o.serverLimit, 'requests', serverLimits)
 }
 
 /** Validates `rateLimit`: one bucket or a list, names unique. */

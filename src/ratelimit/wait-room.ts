@@ -1,4 +1,4 @@
-import { nap } from '../core/clock.js'
+import { nap, systemTimers, type Timers } from '../core/clock.js'
 
 /**
  * Callers waiting for their granted start. Each wait ends on its timer, on the caller's abort
@@ -12,14 +12,15 @@ export interface WaitRoom {
   close(reason: unknown): void
 }
 
-export function createWaitRoom(): WaitRoom {
+/** A wait room whose waits run on `timers` (the stage's `context.timers`). */
+export function createWaitRoom(timers: Timers = systemTimers): WaitRoom {
   const wakers = new Set<() => void>()
   let closedWith: { reason: unknown } | undefined
 
   return {
     async wait(ms, signal) {
       // `close` is the only waker here: a nap that ends woken ends closed.
-      if (closedWith === undefined && !(await nap(ms, wakers, signal))) return
+      if (closedWith === undefined && !(await nap(ms, wakers, signal, timers))) return
       throw closedWith?.reason
     },
     close(reason) {

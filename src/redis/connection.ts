@@ -1,7 +1,7 @@
-import { createClient, ErrorReply } from '@redis/client'
 import type { StageContext } from '../core/context.js'
 import { connectAttempt } from './connect-attempt.js'
 import type { ResolvedRedis } from './options.js'
+import { isErrorReply, requirePeer } from './peer.js'
 import {
   isCluster,
   isRedisUnavailable,
@@ -79,7 +79,8 @@ export class RedisConnection {
     this.#client =
       'client' in target
         ? target.client
-        : (createClient({
+        : // Required only now: an app without Redis never loads it (it takes about 100 ms).
+          (requirePeer<typeof import('@redis/client')>('@redis/client').createClient({
             url: target.url,
             disableOfflineQueue: true,
             socket: { connectTimeout, reconnectStrategy: false },
@@ -132,7 +133,7 @@ export class RedisConnection {
       this.#health.answered(admission.probe)
       return value
     } catch (error) {
-      if (error instanceof ErrorReply && !unhealthyReply.test(error.message)) {
+      if (isErrorReply(error) && !unhealthyReply.test(error.message)) {
         this.#health.answered(admission.probe)
         throw error
       }

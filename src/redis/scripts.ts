@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
-import { ErrorReply } from '@redis/client'
 import type { RedisConnection } from './connection.js'
+import { isErrorReply } from './peer.js'
 
 /**
  * Lua that sets `now_ms` to Redis' own clock in ms (TIME: seconds * 1000 + floor(µs / 1000)).
@@ -28,8 +28,7 @@ export async function redisNow(connection: RedisConnection): Promise<number> {
   return redisTimeMs(await connection.command(['TIME']))
 }
 
-const isNoScript = (error: unknown) =>
-  error instanceof ErrorReply && error.message.startsWith('NOSCRIPT')
+const isNoScript = (error: unknown) => isErrorReply(error) && error.message.startsWith('NOSCRIPT')
 
 /**
  * A Lua script kept as a string (tsc copies no `.lua` files), sent by its SHA1 with EVALSHA.

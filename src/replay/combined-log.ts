@@ -6,7 +6,25 @@
  *
  * Pure: one line in, one request (or what was wrong) out.
  */
-import type { LineResult } from './trace.js'
+
+/**
+ * `LineResult` of trace.ts, written out here: trace.ts reads these lines, and an import back
+ * would make the two files a cycle. trace.ts hands the request on as a `TraceRequest`, so the
+ * compiler still holds the two shapes together.
+ */
+export type CombinedLineResult =
+  | {
+      readonly ok: true
+      readonly request: {
+        readonly t: number
+        readonly method: string
+        readonly url: string
+        readonly key: string
+        readonly bytes: number
+        readonly status: number
+      }
+    }
+  | { readonly ok: false; readonly reason: string }
 
 // A quoted field may hold \" (Apache) or \x22 (nginx); both escapes stay inside the quotes.
 const quoted = '"((?:[^"\\\\]|\\\\.)*)"'
@@ -21,7 +39,7 @@ const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 const expected = 'host ident user [time] "METHOD target protocol" status bytes'
 
 /** Reads one combined (or common) log line. */
-export function parseCombinedLine(line: string): LineResult {
+export function parseCombinedLine(line: string): CombinedLineResult {
   const match = linePattern.exec(line)
   if (match === null) {
     return { ok: false, reason: `not an access log line: expected ${expected}, got ${clip(line)}` }

@@ -1,19 +1,23 @@
 /**
- * Replays a trace through breakwater's own cache stage and memory store on a simulated clock:
- * each request sets the clock to its time and awaits the stage, so a day of traffic runs in
- * seconds and every hit is one the real code would serve.
+ * LRU with a TTL from each fetch, as breakwater's cache stage and memory store serve it, two
+ * ways: `lruHits`, pure and over typed arrays, which the replay grid runs (a million requests
+ * in tens of ms), and `replayLru`, which sends every request through the real cache stage on a
+ * simulated clock (a few µs each) and is the reference the tests hold `lruHits` to, request by
+ * request.
  */
 import { KeyvHooks } from 'keyv'
 import { createCacheStage } from '../cache/cache-stage.js'
 import { createMemoryKeyv } from '../cache/memory-store.js'
 import type { ResolvedCache } from '../cache/options.js'
 import { type Call, createCall } from '../core/call.js'
+import { systemTimers } from '../core/clock.js'
 import type { StageContext } from '../core/context.js'
 import { Events } from '../core/events.js'
 import type { HttpOutcome } from '../core/outcome.js'
 import type { Next } from '../core/stage.js'
 import { Counters } from '../core/stats.js'
 import { defaults } from '../options.js'
+import type { Lookups } from './optimal.js'
 import type { Trace } from './trace.js'
 
 /** What the cache would store, as breakwater's defaults have it. */
@@ -53,6 +57,57 @@ export function cacheableOf(trace: Trace, policy: ReplayPolicy = defaultReplayPo
 }
 
 /**
+ * Which of the `lookups` (the cacheable requests) an LRU cache of `maxEntries` entries serves
+ * (1), each entry fresh for `ttlMs` after its fetch. A hit moves the entry to the front without
+ * renewing it; an expired entry is refetched in place; a new one past the limit drops the least
+ * recently used. Key ids are dense, so the recency list lives in two Int32Arrays indexed by
+ * them: no object, map or promise per request.
+ */
+export function lruHits(lookups: Lookups, maxEntries: number, ttlMs: number): Uint8Array {
+  if (!Number.isInteger(maxEntries) || maxEntries < 1) {
+    throw new RangeError(`maxEntries must be a whole number ≥ 1, got ${maxEntries}`)
+  }
+  if (!(ttlMs > 0)) throw new RangeError(`ttlMs must be above 0, got ${ttlMs}`)
+  const { keyIds, times, keyCount } = lookups
+  const hits = new Uint8Array(keyIds.length)
+  const cached = new Uint8Array(keyCount)
+  const expires = new Float64Array(keyCount)
+  // A circular list through key ids; slot keyCount is its head: next is the most recent.
+  const head = keyCount
+  const newer = new Int32Array(keyCount + 1).fill(head)
+  const older = new Int32Array(keyCount + 1).fill(head)
+  let size = 0
+  for (let i = 0; i < keyIds.length; i++) {
+    const k = keyIds[i] as number
+    const t = times[i] as number
+    if (cached[k] === 1) {
+      // Unlink, to link again at the front.
+      newer[older[k] as number] = newer[k] as number
+      older[newer[k] as number] = older[k] as number
+      if (t < (expires[k] as number)) hits[i] = 1
+      else expires[k] = t + ttlMs
+    } else {
+      cached[k] = 1
+      expires[k] = t + ttlMs
+      size++
+    }
+    const first = newer[head] as number
+    newer[k] = first
+    older[k] = head
+    older[first] = k
+    newer[head] = k
+    if (size > maxEntries) {
+      const last = older[head] as number
+      older[head] = older[last] as number
+      newer[older[last] as number] = head
+      cached[last] = 0
+      size--
+    }
+  }
+  return hits
+}
+
+/**
  * Which requests (1) the cache stage served from an in-memory store of `maxEntries` entries,
  * fresh for `ttlMs` after each fetch. The upstream answers at once with a body of the recorded
  * size, so requests of the same ms are served in order, as one at a time.
@@ -69,6 +124,7 @@ export async function replayLru(
     counters: new Counters(),
     events: new Events(undefined),
     clock: { now: () => time.now },
+    timers: systemTimers,
   }
   const settings: ResolvedCache = {
     ...defaults.cache,
@@ -87,6 +143,8 @@ export async function replayLru(
     maxTotalBytes: settings.maxTotalBytes,
     maxBodyBytes: policy.maxBodyBytes,
     namespace: 'replay',
+    // The reference for plain LRU: the store's TinyLFU admission is the admission replay's.
+    admission: 'lru',
   })
   // Keyv stamps `expires` with Date.now() and lru-cache ages entries on performance.now(), both
   // real time, in which a replay takes seconds. The stage reads freshness off the simulated

@@ -3,7 +3,8 @@
  * Belady's offline rule at that size and the compulsory-miss bound. The figures only; reading
  * files and printing are the command's.
  */
-import { cacheableOf, defaultReplayPolicy, type ReplayPolicy, replayLru } from './lru-replay.js'
+import { admissionHits, keyHashes } from './admission-replay.js'
+import { cacheableOf, defaultReplayPolicy, lruHits, type ReplayPolicy } from './lru-replay.js'
 import { beladyHits, compulsoryHits, type Lookups } from './optimal.js'
 import type { Trace } from './trace.js'
 
@@ -22,8 +23,10 @@ export interface PolicyFigures {
 export interface ReplayRow {
   readonly maxEntries: number
   readonly ttlMs: number
-  /** breakwater's cache: lru-cache under the cache stage. */
+  /** breakwater's cache: LRU, TTL from each fetch (see `lruHits`). */
   readonly lru: PolicyFigures
+  /** The memory store under `cache.admission: 'tinylfu'`: the same rule on the same keys. */
+  readonly tinylfu: PolicyFigures
   /** Belady's rule with TTL at this size (see `beladyHits`). */
   readonly optimal: PolicyFigures
   /** A cache without a size limit: the ceiling for any size and policy. */
@@ -57,12 +60,13 @@ export interface ReplaySummary {
 
 /**
  * Replays `trace` through breakwater's cache for every size × TTL, and computes beside each the
- * optimal and compulsory figures. A million requests take a few seconds per size × TTL.
+ * optimal and compulsory figures. A million requests take about a second per size × TTL.
  */
 export async function replayGrid(trace: Trace, options: ReplayOptions): Promise<ReplaySummary> {
   const policy = options.policy ?? defaultReplayPolicy
   const cacheable = cacheableOf(trace, policy)
   const { lookups, positions } = lookupsOf(trace, cacheable)
+  const hashes = keyHashes(trace.keys)
   let allBytes = 0
   for (const b of trace.bytes) allBytes += b
   const figures = (hits: Uint8Array, at: (i: number) => number = (i) => i): PolicyFigures =>
@@ -76,10 +80,14 @@ export async function replayGrid(trace: Trace, options: ReplayOptions): Promise<
     const compulsory = figures(compulsoryHits(lookups, ttlMs), fromLookups)
     for (const maxEntries of options.maxEntries) {
       options.onProgress?.(rows.length, total, { maxEntries, ttlMs })
-      const lru = figures(await replayLru(trace, cacheable, maxEntries, ttlMs, policy))
+      const lru = figures(lruHits(lookups, maxEntries, ttlMs), fromLookups)
+      const tinylfu = figures(
+        admissionHits(lookups, hashes, maxEntries, ttlMs, 'tinylfu'),
+        fromLookups,
+      )
       const optimal = figures(beladyHits(lookups, maxEntries, ttlMs), fromLookups)
       const moneySaved = options.costPerCall === undefined ? null : lru.hits * options.costPerCall
-      rows.push({ maxEntries, ttlMs, lru, optimal, compulsory, moneySaved })
+      rows.push({ maxEntries, ttlMs, lru, tinylfu, optimal, compulsory, moneySaved })
     }
   }
   const last = trace.length - 1

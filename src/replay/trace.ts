@@ -76,59 +76,60 @@ export function detectFormat(firstLine: string): TraceFormat {
   return firstLine.trimStart().startsWith('{') ? 'jsonl' : 'combined'
 }
 
+/** A JSON line's fields, checked; `key` as the line gives it. */
+type JsonFields = Omit<TraceRequest, 'key'> & { readonly key: string | undefined }
+
 /** Reads `{"t": ms, "method", "url", "key"?, "bytes"?, "status"?}`. */
 export function parseJsonLine(line: string): LineResult {
+  const fields = readJsonLine(line)
+  if (typeof fields === 'string') return { ok: false, reason: fields }
+  const { t, method, url, key, bytes, status } = fields
+  return { ok: true, request: { t, method, url, key: key ?? `${method} ${url}`, bytes, status } }
+}
+
+/** The fields of a JSON line, or why it is malformed. */
+function readJsonLine(line: string): JsonFields | string {
   let value: unknown
   try {
     value = JSON.parse(line)
   } catch (error) {
-    return { ok: false, reason: `not JSON (${(error as Error).message})` }
+    return `not JSON (${(error as Error).message})`
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return { ok: false, reason: 'not a JSON object' }
+    return 'not a JSON object'
   }
   const { t, method, url, key, bytes, status } = value as Record<string, unknown>
   if (typeof t !== 'number' || !Number.isFinite(t)) {
-    return { ok: false, reason: `"t" must be a number of ms, got ${show(t)}` }
+    return `"t" must be a number of ms, got ${show(t)}`
   }
   if (typeof method !== 'string' || method === '') {
-    return { ok: false, reason: `"method" must be a non-empty string, got ${show(method)}` }
+    return `"method" must be a non-empty string, got ${show(method)}`
   }
   if (typeof url !== 'string' || url === '') {
-    return { ok: false, reason: `"url" must be a non-empty string, got ${show(url)}` }
+    return `"url" must be a non-empty string, got ${show(url)}`
   }
   if (key !== undefined && (typeof key !== 'string' || key === '')) {
-    return { ok: false, reason: `"key" must be a non-empty string when given, got ${show(key)}` }
+    return `"key" must be a non-empty string when given, got ${show(key)}`
   }
   if (
     bytes !== undefined &&
     !(typeof bytes === 'number' && Number.isInteger(bytes) && bytes >= 0)
   ) {
-    return {
-      ok: false,
-      reason: `"bytes" must be a whole number ≥ 0 when given, got ${show(bytes)}`,
-    }
+    return `"bytes" must be a whole number ≥ 0 when given, got ${show(bytes)}`
   }
   if (
     status !== undefined &&
     !(Number.isInteger(status) && (status as number) >= 100 && (status as number) <= 599)
   ) {
-    return {
-      ok: false,
-      reason: `"status" must be an HTTP status (100–599) when given, got ${show(status)}`,
-    }
+    return `"status" must be an HTTP status (100–599) when given, got ${show(status)}`
   }
-  const upper = method.toUpperCase()
   return {
-    ok: true,
-    request: {
-      t,
-      method: upper,
-      url,
-      key: key ?? `${upper} ${url}`,
-      bytes,
-      status: status as number | undefined,
-    },
+    t,
+    method: method.toUpperCase(),
+    url,
+    key: key as string | undefined,
+    bytes,
+    status: status as number | undefined,
   }
 }
 
@@ -153,14 +154,11 @@ export async function readTrace(
     number++
     if (line.trim() === '') continue
     format ??= detectFormat(line)
-    const result = format === 'jsonl' ? parseJsonLine(line) : parseCombinedLine(line)
-    if (result.ok) {
-      builder.add(result.request)
-      continue
-    }
-    if (!options.lenient) throw new TraceError(number, result.reason)
+    const reason = format === 'jsonl' ? addJsonLine(builder, line) : addLogLine(builder, line)
+    if (reason === undefined) continue
+    if (!options.lenient) throw new TraceError(number, reason)
     skipped++
-    firstSkipped ??= `line ${number}: ${result.reason}`
+    firstSkipped ??= `line ${number}: ${reason}`
   }
   if (builder.length === 0) {
     const why = skipped > 0 ? `all ${skipped} of its lines are malformed` : 'it is empty'
@@ -169,52 +167,119 @@ export async function readTrace(
   return { trace: builder.build(), format: format ?? 'jsonl', skipped, firstSkipped }
 }
 
-/** Gathers requests into columns, interning keys and methods. */
+/** Adds a JSON line's request to `builder`; says why not when the line is malformed. */
+function addJsonLine(builder: TraceBuilder, line: string): string | undefined {
+  const fields = readJsonLine(line)
+  if (typeof fields === 'string') return fields
+  builder.addParts(fields.t, fields.method, fields.url, fields.key, fields.bytes, fields.status)
+  return undefined
+}
+
+function addLogLine(builder: TraceBuilder, line: string): string | undefined {
+  const result = parseCombinedLine(line)
+  if (!result.ok) return result.reason
+  builder.add(result.request)
+  return undefined
+}
+
+/**
+ * Gathers requests into typed columns that grow by doubling, interning keys and methods: a
+ * million requests cost some 30 MB, with no object kept per request.
+ */
 export class TraceBuilder {
-  readonly #times: number[] = []
-  readonly #keyIds: number[] = []
-  readonly #methodIds: number[] = []
-  readonly #bytes: number[] = []
-  readonly #statuses: number[] = []
+  #times = new Float64Array(1_024)
+  #keyIds = new Int32Array(1_024)
+  #methodIds = new Int32Array(1_024)
+  #bytes = new Float64Array(1_024)
+  #statuses = new Uint16Array(1_024)
+  #length = 0
   readonly #keys = new Map<string, number>()
   readonly #methods = new Map<string, number>()
+  /** Method id → URL → key id, for requests keyed by method and URL: no key string to build. */
+  readonly #byUrl: Map<string, number>[] = []
   #hasBytes = false
 
   get length(): number {
-    return this.#times.length
+    return this.#length
   }
 
-  add(request: TraceRequest): void {
-    this.#times.push(request.t)
-    this.#keyIds.push(intern(this.#keys, request.key))
-    this.#methodIds.push(intern(this.#methods, request.method))
-    this.#bytes.push(request.bytes ?? 0)
-    this.#statuses.push(request.status ?? 0)
-    if (request.bytes !== undefined) this.#hasBytes = true
+  add(r: TraceRequest): void {
+    this.addParts(r.t, r.method, r.url, r.key, r.bytes, r.status)
+  }
+
+  /** A request from its parts; without a `key` it is keyed by `METHOD url`. */
+  addParts(
+    t: number,
+    method: string,
+    url: string,
+    key: string | undefined,
+    bytes: number | undefined,
+    status: number | undefined,
+  ): void {
+    if (this.#length === this.#times.length) this.#grow()
+    const i = this.#length++
+    const methodId = intern(this.#methods, method)
+    this.#times[i] = t
+    this.#methodIds[i] = methodId
+    this.#keyIds[i] =
+      key === undefined ? this.#urlKey(methodId, method, url) : intern(this.#keys, key)
+    this.#bytes[i] = bytes ?? 0
+    this.#statuses[i] = status ?? 0
+    if (bytes !== undefined) this.#hasBytes = true
   }
 
   /** The columns, sorted by time: access logs write a request when it ends, not when it began. */
   build(): Trace {
-    const n = this.#times.length
-    const order = Array.from({ length: n }, (_, i) => i)
-    const times = this.#times
-    // Array.prototype.sort is stable, so requests of the same ms keep their order.
-    if (!isSorted(times)) order.sort((a, b) => (times[a] as number) - (times[b] as number))
-    const pick = <T extends Float64Array | Int32Array | Uint16Array>(from: number[], to: T): T => {
-      for (let i = 0; i < n; i++) to[i] = from[order[i] as number] as number
+    const n = this.#length
+    const times = this.#times.subarray(0, n)
+    const order = isSorted(times) ? undefined : Int32Array.from({ length: n }, (_, i) => i)
+    // TypedArray sort is stable too, so requests of the same ms keep their order.
+    order?.sort((a, b) => (times[a] as number) - (times[b] as number))
+    const pick = <T extends Float64Array | Int32Array | Uint16Array>(from: T): T => {
+      const to = from.slice(0, n) as T
+      if (order !== undefined)
+        for (let i = 0; i < n; i++) to[i] = from[order[i] as number] as number
       return to
     }
     return {
       length: n,
-      times: pick(times, new Float64Array(n)),
-      keyIds: pick(this.#keyIds, new Int32Array(n)),
+      times: pick(this.#times),
+      keyIds: pick(this.#keyIds),
       keys: [...this.#keys.keys()],
-      methodIds: pick(this.#methodIds, new Int32Array(n)),
+      methodIds: pick(this.#methodIds),
       methods: [...this.#methods.keys()],
-      bytes: pick(this.#bytes, new Float64Array(n)),
-      statuses: pick(this.#statuses, new Uint16Array(n)),
+      bytes: pick(this.#bytes),
+      statuses: pick(this.#statuses),
       hasBytes: this.#hasBytes,
     }
+  }
+
+  #urlKey(methodId: number, method: string, url: string): number {
+    let urls = this.#byUrl[methodId]
+    if (urls === undefined) {
+      urls = new Map()
+      this.#byUrl[methodId] = urls
+    }
+    let id = urls.get(url)
+    if (id === undefined) {
+      // Through #keys, so that a line's own key of the same text is the same key.
+      id = intern(this.#keys, `${method} ${url}`)
+      urls.set(url, id)
+    }
+    return id
+  }
+
+  #grow(): void {
+    const size = this.#times.length * 2
+    const grown = <T extends Float64Array | Int32Array | Uint16Array>(from: T, to: T): T => {
+      to.set(from)
+      return to
+    }
+    this.#times = grown(this.#times, new Float64Array(size))
+    this.#keyIds = grown(this.#keyIds, new Int32Array(size))
+    this.#methodIds = grown(this.#methodIds, new Int32Array(size))
+    this.#bytes = grown(this.#bytes, new Float64Array(size))
+    this.#statuses = grown(this.#statuses, new Uint16Array(size))
   }
 }
 
@@ -227,7 +292,7 @@ function intern(table: Map<string, number>, value: string): number {
   return id
 }
 
-function isSorted(values: readonly number[]): boolean {
+function isSorted(values: Float64Array): boolean {
   for (let i = 1; i < values.length; i++) {
     if ((values[i] as number) < (values[i - 1] as number)) return false
   }

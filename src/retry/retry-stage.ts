@@ -59,7 +59,7 @@ export function createRetryStage(
       if (delay === undefined) return finish(result, attempt)
       if (result.ok) discard(result.outcome)
       previousDelay = delay
-      await sleep(delay, call.signal)
+      await sleep(delay, call.signal, ctx.timers)
     }
   }
 }

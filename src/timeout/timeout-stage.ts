@@ -25,7 +25,7 @@ export function createTimeoutStage(ctx: StageContext): Stage {
   return (call, next) => {
     const remaining = call.deadline === undefined ? Infinity : call.deadline - ctx.clock.now()
     const limit = call.timeout > 0 ? Math.min(call.timeout, remaining) : remaining
-    // setTimeout fires at once past maxTimerMs; a longer limit is no limit at all.
+    // A timer fires at once past maxTimerMs; a longer limit is no limit at all.
     if (!(limit <= maxTimerMs)) return next(call)
     const what = limit < call.timeout || call.timeout === 0 ? 'attempt (call deadline)' : 'attempt'
     // Nothing is sent past the deadline: the retry stage sees a timeout and stops there.
@@ -44,7 +44,7 @@ export function createTimeoutStage(ctx: StageContext): Stage {
       let cutBody: ((error: unknown) => void) | undefined
       const settle = () => {
         settled = true
-        clearTimeout(timer)
+        ctx.timers.clearTimeout(timer)
       }
       // The attempt is over, body included: the caller's abort has nothing left to end.
       const release = () => callerSignal?.removeEventListener('abort', onCallerAbort)
@@ -55,7 +55,7 @@ export function createTimeoutStage(ctx: StageContext): Stage {
         settle()
         reject(callerSignal?.reason)
       }
-      const timer = setTimeout(() => {
+      const timer = ctx.timers.setTimeout(() => {
         settle()
         ctx.counters.timeouts++
         const error = new TimeoutError(limit, what)

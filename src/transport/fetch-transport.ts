@@ -1,9 +1,16 @@
+import type { Headers as UndiciHeaders } from 'undici'
 import type { Call } from '../core/call.js'
 import { InvalidResponseError } from '../core/errors.js'
 import type { HttpOutcome } from '../core/outcome.js'
 import type { Next } from '../core/stage.js'
 import type { Counters } from '../core/stats.js'
 import { isResponseStatus, reasonPhraseOf } from '../http/status-line.js'
+
+/**
+ * The global `Headers` (Node's bundled undici) and undici 7's differ in their types only (the
+ * iterator helpers undici's declare): the value is both, so each fetch takes it as its own.
+ */
+export type FetchHeaders = Headers & UndiciHeaders
 
 /** The part of a WHATWG `Response` the transport reads. */
 export interface ResponseLike {
@@ -15,22 +22,26 @@ export interface ResponseLike {
   arrayBuffer(): Promise<ArrayBuffer>
 }
 
-/** What `options.fetch` must look like: undici's `fetch`, the global one, or a wrapper of them. */
+/**
+ * What `options.fetch` must look like: `globalThis.fetch`, undici's `fetch`, or a wrapper of
+ * them, each taken as it is, without a cast.
+ */
 export type FetchLike = (input: string, init: FetchInit) => Promise<ResponseLike>
 
+/**
+ * What each attempt hands to `options.fetch`. No `dispatcher`: every fetch types its own
+ * (undici's `Dispatcher`, none for the global one), and one given here would refuse the others.
+ */
 export interface FetchInit {
   method: string
-  headers: Headers
+  headers: FetchHeaders
   body?: Uint8Array
   signal?: AbortSignal
   redirect: 'follow'
-  dispatcher?: unknown
 }
 
 export interface FetchTransportOptions {
   readonly fetch: FetchLike
-  /** undici dispatcher owned by the instance (omitted when the user gave `fetch`). */
-  readonly dispatcher: unknown
   readonly counters: Counters
   /** Bodies announced larger than this are passed through live, never buffered. */
   readonly maxBodyBytes: number
@@ -38,18 +49,18 @@ export interface FetchTransportOptions {
 
 /** Sends one attempt through fetch and turns the response into an Outcome. */
 export function createFetchTransport(options: FetchTransportOptions): Next {
-  const { fetch, dispatcher, counters, maxBodyBytes } = options
+  const { fetch, counters, maxBodyBytes } = options
   return async (call: Call): Promise<HttpOutcome> => {
     if (call.kind !== 'http') throw new TypeError('the fetch transport sends HTTP calls only')
     counters.upstreamCalls++
     const init: FetchInit = {
       method: call.method,
-      headers: call.headers,
+      // The one Headers object both fetches read; see FetchHeaders.
+      headers: call.headers as FetchHeaders,
       redirect: 'follow',
     }
     if (call.body !== undefined) init.body = call.body
     if (call.signal !== undefined) init.signal = call.signal
-    if (dispatcher !== undefined) init.dispatcher = dispatcher
     const response = await fetch(call.url, init)
     const headers: [string, string][] = []
     for (const [name, value] of response.headers) headers.push([name, value])

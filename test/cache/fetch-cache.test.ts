@@ -209,3 +209,25 @@ describe('createFetch cache', () => {
     expect(fetch.stats()).toMatchObject({ cacheErrors: 1, cacheMisses: 1 })
   })
 })
+
+describe('createFetch cache.admission', () => {
+  const fill = async (fetch: ReturnType<typeof make>, paths: string[]) => {
+    for (const path of paths) await (await fetch(`${up.url}${path}`)).text()
+  }
+
+  it("evicts by recency alone with 'lru': a new key always gets in", async () => {
+    const fetch = make({ cache: { maxEntries: 2, admission: 'lru' } })
+    await fill(fetch, ['/lru-a', '/lru-a', '/lru-b', '/lru-c'])
+    const before = up.requests.length
+    await fill(fetch, ['/lru-a'])
+    expect(up.requests.length).toBe(before + 1)
+  })
+
+  it('keeps a popular entry from a one-off key under the default tinylfu', async () => {
+    const fetch = make({ cache: { maxEntries: 2 } })
+    await fill(fetch, ['/tlfu-a', '/tlfu-a', '/tlfu-b', '/tlfu-c'])
+    const before = up.requests.length
+    await fill(fetch, ['/tlfu-a'])
+    expect(up.requests.length).toBe(before)
+  })
+})

@@ -45,8 +45,8 @@ describe('createMemoryKeyv', () => {
     expect(await keyv.get('long')).toBeDefined()
   })
 
-  it('evicts the least recently used entry past maxEntries', async () => {
-    const keyv = createMemoryKeyv(options({ maxEntries: 2 }))
+  it('evicts the least recently used entry past maxEntries under lru admission', async () => {
+    const keyv = createMemoryKeyv(options({ maxEntries: 2, admission: 'lru' }))
     await keyv.set('a', entry())
     await keyv.set('b', entry())
     await keyv.get('a')

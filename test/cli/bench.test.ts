@@ -1,10 +1,10 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { UsageError } from '../../src/cli/args.js'
-import { benchCommand, findPackageRoot } from '../../src/cli/bench.js'
+import { benchCommand, findPackageRoot, notShippedMessage } from '../../src/cli/bench.js'
 import { root, runCli } from '../helpers/run-cli.js'
 
 let dir = ''
@@ -33,9 +33,43 @@ describe('benchCommand', () => {
     expect(await benchCommand([], dir)).toBe(1)
     expect(await benchCommand(['--quick'], undefined)).toBe(1)
     expect(error).toHaveBeenCalledWith(
-      expect.stringContaining('the benchmark suite ships with the repository'),
+      expect.stringContaining("the benchmark suite ships with breakwater's source repository"),
     )
     expect(error.mock.calls[0]?.[0]).toContain('npm run bench')
+  })
+})
+
+describe('notShippedMessage', () => {
+  it('names the repository to clone when the manifest gives one', () => {
+    const message = notShippedMessage({
+      repository: { type: 'git', url: 'git+https://example.org/team/breakwater.git' },
+    })
+    expect(message).toContain('clone https://example.org/team/breakwater, then in it:')
+    expect(message).toContain('  npm run bench')
+    expect(notShippedMessage({ repository: 'team/breakwater' })).toContain(
+      'clone https://github.com/team/breakwater,',
+    )
+  })
+
+  it('names no address the manifest does not give, and the homepage when it does', () => {
+    const plain = notShippedMessage({})
+    expect(plain).toContain("run `npm run bench` in a clone of breakwater's source repository")
+    expect(plain).not.toMatch(/https?:/)
+    expect(notShippedMessage({ homepage: 'https://example.org/breakwater' })).toContain(
+      'More: https://example.org/breakwater',
+    )
+  })
+
+  it('reads the installed package.json for them', async () => {
+    const installed = join(dir, 'installed')
+    await mkdir(installed, { recursive: true })
+    await writeFile(
+      join(installed, 'package.json'),
+      JSON.stringify({ name: 'breakwater', repository: 'https://example.org/b.git' }),
+    )
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {})
+    expect(await benchCommand([], installed)).toBe(1)
+    expect(error.mock.calls[0]?.[0]).toContain('clone https://example.org/b, then in it:')
   })
 })
 

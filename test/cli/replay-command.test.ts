@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { UsageError } from '../../src/cli/args.js'
+import { loadVega } from '../../src/cli/charts.js'
 import { replayCommand } from '../../src/cli/replay-command.js'
 import type { ReplayReport } from '../../src/cli/replay-output.js'
 import { runCli } from '../helpers/run-cli.js'
@@ -18,10 +19,10 @@ afterAll(async () => {
 const good = (t: number, url: string) => JSON.stringify({ t, method: 'GET', url, bytes: 100 })
 
 /** Runs the command in this process, catching what it prints. */
-async function replayHere(args: string[]) {
+async function replayHere(args: string[], loadCharts?: () => Promise<unknown>) {
   const log = vi.spyOn(console, 'log').mockImplementation(() => {})
   const error = vi.spyOn(console, 'error').mockImplementation(() => {})
-  const code = await replayCommand(args)
+  const code = await replayCommand(args, loadCharts)
   const text = (spy: typeof log) => spy.mock.calls.map((call) => call.join(' ')).join('\n')
   return { code, stdout: text(log), stderr: text(error) }
 }
@@ -100,6 +101,30 @@ describe.concurrent('breakwater replay', () => {
     expect(stdout).toMatch(/^\s+10\s+1m\s+66\.7%/m)
   })
 
+  it('shows its progress on stderr with --progress, one plain line at a time', async () => {
+    const { code, stdout, stderr } = await runCli([
+      'replay',
+      'bench/traces/sample.jsonl',
+      '--max-entries',
+      '10,100',
+      '--ttl',
+      '1m',
+      '--progress',
+    ])
+    expect(code).toBe(0)
+    expect(stdout).toContain('4,000 requests')
+    const lines = stderr.trim().split('\n')
+    expect(lines[0]).toMatch(/^reading bench\/traces\/sample\.jsonl: \d+% of \d+\.\d MB$/)
+    expect(lines).toContain(
+      `reading bench/traces/sample.jsonl: 100% of ${lines[0]?.split(' of ')[1]}`,
+    )
+    expect(lines.slice(-2)).toEqual([
+      'replaying 1/2: 10 entries, ttl 1m',
+      'replaying 2/2: 100 entries, ttl 1m',
+    ])
+    expect(stderr).not.toContain('\r')
+  })
+
   it('exits with 2 on a bad TTL and points to the usage', async () => {
     const { code, stderr } = await runCli(['replay', 'bench/traces/sample.jsonl', '--ttl', '5x'])
     expect(code).toBe(2)
@@ -162,6 +187,22 @@ describe('replayCommand', () => {
         flags.join(' '),
       ).rejects.toThrow(new UsageError(message).message)
     }
+  })
+
+  it('fails with --out when vega cannot load, before reading the trace, and says what to do', async () => {
+    const missing = Object.assign(new Error("Cannot find package 'vega'"), {
+      code: 'ERR_MODULE_NOT_FOUND',
+    })
+    const out = join(dir, 'no-vega')
+    const { code, stdout, stderr } = await replayHere(
+      ['bench/traces/sample.jsonl', '--out', out],
+      () => loadVega(() => Promise.reject(missing)),
+    )
+    expect(code).toBe(1)
+    expect(stdout).toBe('')
+    expect(stderr).toMatch(/^breakwater replay: --out: charts need the vega package/)
+    expect(stderr).toContain('npm install vega')
+    await expect(readdir(out)).rejects.toThrow(/ENOENT/)
   })
 
   it('prints its usage with --help', async () => {

@@ -5,6 +5,7 @@ import { isTimeoutError } from '../../src/core/errors.js'
 import type { Outcome } from '../../src/core/outcome.js'
 import type { Next } from '../../src/core/stage.js'
 import { httpOutcome, makeCall, makeContext } from '../helpers/call.js'
+import { createManualTime } from '../helpers/manual-time.js'
 import { delay, reply, useUpstream } from '../helpers/upstream.js'
 
 const { up, make } = useUpstream()
@@ -54,17 +55,25 @@ describe('createConcurrencyStage against a server', () => {
   })
 
   it('rejects a caller that aborts while waiting, before anything is sent for it', async () => {
-    countingConcurrency(300)
+    // The slow call holds its slot until the test lets it answer.
+    let answer: (() => void) | undefined
+    up.handle((_req, res) => {
+      answer = () => reply(res, 200, 'ok')
+    })
     const fetch = make({ concurrency: 1, cache: false, coalesce: false })
-    const first = fetch(`${up.url}/slow`)
+    let firstDone = false
+    const first = fetch(`${up.url}/slow`).then((res) => {
+      firstDone = true
+      return res
+    })
+    await vi.waitFor(() => expect(answer).toBeDefined())
     const caller = new AbortController()
     const waiting = fetch(`${up.url}/waiting`, { signal: caller.signal })
-    await delay(10)
-    const abortedAt = performance.now()
     caller.abort(new Error('changed my mind'))
     await expect(waiting).rejects.toThrow('changed my mind')
-    // At once, not when the slow call frees its slot.
-    expect(performance.now() - abortedAt).toBeLessThan(150)
+    // At once, not when the slow call frees its slot: that one is still unanswered.
+    expect(firstDone).toBe(false)
+    answer?.()
     expect(await (await first).text()).toBe('ok')
     expect(up.requests.map((r) => r.url)).toEqual(['/slow'])
   })
@@ -120,17 +129,24 @@ describe('createConcurrencyStage', () => {
   })
 
   it('fails a waiter with TimeoutError when the call’s deadline passes', async () => {
-    const ctx = makeContext()
-    const stage = createConcurrencyStage(ctx, { limit: 1, key: undefined })
+    const time = createManualTime()
+    const stage = createConcurrencyStage(
+      { ...makeContext(), clock: time, timers: time },
+      { limit: 1, key: undefined },
+    )
     const { next, sent, answer } = held()
     const first = stage(makeCall(), next)
-    const started = performance.now()
-    const error = await stage(makeCall({ deadline: ctx.time.now + 40 }), next).catch(
-      (e: unknown) => e,
-    )
-    expect(isTimeoutError(error)).toBe(true)
-    expect(String(error)).toMatch(/concurrency slot/)
-    expect(performance.now() - started).toBeGreaterThanOrEqual(35)
+    let failed: unknown
+    const waiting = stage(makeCall({ deadline: time.now() + 40 }), next).catch((e: unknown) => {
+      failed = e
+    })
+    await time.advance(39)
+    expect(failed).toBeUndefined()
+    await time.advance(1)
+    await waiting
+    expect(isTimeoutError(failed)).toBe(true)
+    expect(String(failed)).toMatch(/concurrency slot/)
+    expect(time.pending).toBe(0)
     answer()
     await first
     expect(sent).toHaveLength(1)

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import * as errors from '../../src/core/errors.js'
 import {
   BreakwaterError,
+  breakwaterErrorOf,
   CircuitOpenError,
   IdempotencyConflictError,
   InvalidResponseError,
@@ -213,5 +214,62 @@ describe('the isXError guards', () => {
     expect(isTimeoutError(error)).toBe(false)
     expect(isIdempotencyConflictError(error)).toBe(false)
     expect(isInvalidResponseError(error)).toBe(false)
+  })
+})
+
+describe('breakwaterErrorOf and the guards on cause chains', () => {
+  /** An error wrapping `cause` as an SDK does: its own class, breakwater's error as `cause`. */
+  const wrapped = (cause: unknown, levels = 1): unknown => {
+    let error = cause
+    for (let i = 0; i < levels; i++) error = new Error('Connection error.', { cause: error })
+    return error
+  }
+
+  it('finds breakwater’s error down the cause chain, from either copy', async () => {
+    const copy = await secondCopy()
+    const refusal = new RateLimitError('budget', 1_500)
+    const foreign = new copy.CircuitOpenError('https://api.test', 100)
+    expect(breakwaterErrorOf(wrapped(refusal))).toBe(refusal)
+    expect(breakwaterErrorOf(wrapped(foreign, 3))).toBe(foreign)
+    expect(isRateLimitError(wrapped(refusal, 2))).toBe(true)
+    expect(isCircuitOpenError(wrapped(refusal, 2))).toBe(false)
+    expect(isCircuitOpenError(wrapped(foreign))).toBe(true)
+    expect(copy.isRateLimitError(wrapped(refusal))).toBe(true)
+  })
+
+  it('answers for the outermost breakwater error: the one that ended the call', () => {
+    const inner = new RateLimitError('budget', 1)
+    const outer = new TimeoutError(100, 'call')
+    Object.defineProperty(outer, 'cause', { value: inner })
+    expect(breakwaterErrorOf(wrapped(outer))).toBe(outer)
+    expect(isTimeoutError(wrapped(outer))).toBe(true)
+    expect(isRateLimitError(wrapped(outer))).toBe(false)
+  })
+
+  it('stops at 8 levels, on a cycle and on a throwing cause, without throwing', () => {
+    const refusal = new RateLimitError('budget', 1)
+    expect(breakwaterErrorOf(wrapped(refusal, 8))).toBe(refusal)
+    expect(breakwaterErrorOf(wrapped(refusal, 9))).toBeUndefined()
+    const a = new Error('a')
+    const b = new Error('b', { cause: a })
+    Object.defineProperty(a, 'cause', { value: b })
+    expect(breakwaterErrorOf(a)).toBeUndefined()
+    const trap = Object.defineProperty(new Error('trap'), 'cause', {
+      get() {
+        throw new Error('no')
+      },
+    })
+    expect(breakwaterErrorOf(trap)).toBeUndefined()
+    expect(isRateLimitError(trap)).toBe(false)
+    for (const value of [null, undefined, 'x', 42, { cause: 'RATE_LIMITED' }]) {
+      expect(breakwaterErrorOf(value)).toBeUndefined()
+    }
+  })
+
+  it('narrows breakwater’s own error to its class', () => {
+    const found = breakwaterErrorOf(wrapped(new RateLimitError('budget', 1_500)))
+    // Typed: `found` is BreakwaterError | undefined, narrowed to RateLimitError here.
+    const wait: number | undefined = isRateLimitError(found) ? found.retryAfter : undefined
+    expect(wait).toBe(1_500)
   })
 })

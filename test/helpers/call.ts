@@ -1,4 +1,5 @@
 import { type Call, createCall, type HttpCallInit } from '../../src/core/call.js'
+import { systemTimers } from '../../src/core/clock.js'
 import type { StageContext } from '../../src/core/context.js'
 import type { BreakwaterEvent } from '../../src/core/events.js'
 import { Events } from '../../src/core/events.js'
@@ -60,7 +61,7 @@ export function textOf(outcome: Outcome): string {
   return new TextDecoder().decode(outcome.body)
 }
 
-/** A StageContext that records every event, with a hand-set clock. */
+/** A StageContext that records every event, with a hand-set clock (and the real timers). */
 export function makeContext(start = 1_000_000): StageContext & {
   seen: BreakwaterEvent[]
   time: { now: number }
@@ -71,6 +72,7 @@ export function makeContext(start = 1_000_000): StageContext & {
     counters: new Counters(),
     events: new Events((e) => seen.push(e)),
     clock: { now: () => time.now },
+    timers: systemTimers,
     seen,
     time,
   }

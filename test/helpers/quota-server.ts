@@ -1,3 +1,4 @@
+import type { Clock } from '../../src/core/clock.js'
 import { reply, startUpstream, type Upstream } from './upstream.js'
 
 export interface QuotaServerOptions {
@@ -7,6 +8,8 @@ export interface QuotaServerOptions {
   readonly burst: number
   /** Extra response headers, given the tokens the server has left after this request. */
   readonly headers?: (remaining: number) => Record<string, string>
+  /** What the server's bucket counts on; a test on manual time gives its own. @default performance.now */
+  readonly clock?: Clock
 }
 
 export interface QuotaServer {
@@ -16,7 +19,7 @@ export interface QuotaServer {
   readonly admitted: number
   /** Requests answered 429. */
   readonly rejected: number
-  /** ms (performance.now) from the first request to the last since the last reset; 0 before two. */
+  /** ms (on its clock) from the first request to the last since the last reset; 0 before two. */
   readonly span: number
   /** Fills the bucket again and zeroes the counts. */
   reset(): void
@@ -29,15 +32,15 @@ export interface QuotaServer {
  * 429 with Retry-After once it is empty.
  */
 export async function startQuotaServer(options: QuotaServerOptions): Promise<QuotaServer> {
-  const { perSecond, burst, headers = () => ({}) } = options
+  const { perSecond, burst, headers = () => ({}), clock = performance } = options
   let tokens = burst
-  let last = performance.now()
+  let last = clock.now()
   let admitted = 0
   let rejected = 0
   let first: number | undefined
   let latest = 0
   const upstream = await startUpstream((_req, res, seen) => {
-    const now = performance.now()
+    const now = clock.now()
     first ??= now
     latest = now
     tokens = Math.min(burst, tokens + ((now - last) * perSecond) / 1_000)
@@ -66,7 +69,7 @@ export async function startQuotaServer(options: QuotaServerOptions): Promise<Quo
     },
     reset() {
       tokens = burst
-      last = performance.now()
+      last = clock.now()
       admitted = 0
       rejected = 0
       first = undefined

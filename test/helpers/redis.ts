@@ -1,6 +1,6 @@
 import { createClient } from '@redis/client'
 import { inject } from 'vitest'
-import { systemClock } from '../../src/core/clock.js'
+import { systemClock, systemTimers } from '../../src/core/clock.js'
 import type { StageContext } from '../../src/core/context.js'
 import { type BreakwaterEvent, Events } from '../../src/core/events.js'
 import { Counters } from '../../src/core/stats.js'
@@ -36,6 +36,7 @@ export function realContext(): StageContext & { seen: BreakwaterEvent[] } {
     counters: new Counters(),
     events: new Events((event) => seen.push(event)),
     clock: systemClock,
+    timers: systemTimers,
     seen,
   }
 }

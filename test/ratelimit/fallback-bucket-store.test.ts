@@ -1,9 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { type Clock, systemClock } from '../../src/core/clock.js'
 import { FallbackBucketStore } from '../../src/ratelimit/fallback-bucket-store.js'
 import { MemoryBucketStore } from '../../src/ratelimit/memory-bucket-store.js'
 import { RedisBucketStore } from '../../src/ratelimit/redis-bucket-store.js'
 import { RedisConnection } from '../../src/redis/connection.js'
 import { resolveRedis } from '../../src/redis/options.js'
+import { createManualTime } from '../helpers/manual-time.js'
 import { realContext, testNamespace } from '../helpers/redis.js'
 import { RedisServer } from '../helpers/redis-server.js'
 import { delay } from '../helpers/upstream.js'
@@ -20,43 +22,50 @@ describe('FallbackBucketStore', () => {
   })
   afterAll(() => server.stop())
 
-  /** A store on the test's own server, holding a quarter of each budget while it is down. */
-  const open = (timeout = 100) => {
+  /**
+   * A store on the test's own server, holding a quarter of each budget while it is down; its
+   * local share counts on `clock` (Redis keeps its own time).
+   */
+  const open = (timeout = 100, clock: Clock = systemClock) => {
     const options = resolveRedis({ url: server.url, timeout })
     if (!options) throw new Error('redis expected')
     const connection = new RedisConnection(options, testNamespace('fallback'), realContext())
     connections.push(connection)
-    return new FallbackBucketStore(new RedisBucketStore(connection), new MemoryBucketStore(), {
-      onError: 'fallback',
-      localShare: 0.25,
-    })
+    return new FallbackBucketStore(
+      new RedisBucketStore(connection),
+      new MemoryBucketStore({ clock }),
+      {
+        onError: 'fallback',
+        localShare: 0.25,
+      },
+    )
   }
   // A quarter of it: 2 tokens, one back every 100 ms.
   const bucket = { name: 'rps', capacity: 8, refillPerSecond: 40 }
   const target = { bucket, key: 'https://api.test' }
 
   it('decides on a quarter of the budget while Redis is down, and says so', async () => {
-    const store = open()
+    // A clock that stands still: however long Redis takes to fail, no token comes back meanwhile.
+    const store = open(100, createManualTime())
     const got = [1, 2, 3].map(() => store.acquire([{ ...target, cost: 1 }], 0))
     const answers = await Promise.all(got)
     expect(answers.map((a) => a.granted)).toEqual([true, true, false])
     for (const a of answers) expect(a.degraded).toMatchObject({ by: 'fallback' })
     const refused = answers[2]
     if (refused?.granted !== false) throw new Error('expected a refusal')
-    expect(refused.retryAfter).toBeGreaterThan(50)
-    expect(refused.retryAfter).toBeLessThanOrEqual(100)
+    expect(refused.retryAfter).toBe(100)
   })
 
   it('gives a reservation made locally back to the local bucket', async () => {
-    const store = open()
+    const store = open(100, createManualTime())
     await store.acquire([{ ...target, cost: 2 }], 0)
     const waiting = await store.acquire([{ ...target, cost: 1 }], 1_000)
     if (!waiting.granted) throw new Error('refused')
     await store.refund(waiting.reservation)
     const next = await store.acquire([{ ...target, cost: 1 }], 1_000)
     if (!next.granted) throw new Error('refused')
-    expect(next.wait).toBeGreaterThan(50)
-    expect(next.wait).toBeLessThanOrEqual(100)
+    // The refunded token's place: 100 ms, not 200 ms behind it.
+    expect(next.wait).toBe(100)
   })
 
   it('holds a 429 pause taken while Redis was up after Redis goes down', async () => {

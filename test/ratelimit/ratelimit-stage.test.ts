@@ -1,12 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Call } from '../../src/core/call.js'
-import { isRateLimitError, type RateLimitError } from '../../src/core/errors.js'
+import { breakwaterErrorOf, isRateLimitError, type RateLimitError } from '../../src/core/errors.js'
 import type { Outcome } from '../../src/core/outcome.js'
 import { maxServerWaitMs } from '../../src/core/validate.js'
 import { MemoryBucketStore } from '../../src/ratelimit/memory-bucket-store.js'
 import { type RateLimitBucketOptions, resolveRateLimit } from '../../src/ratelimit/options.js'
 import { createRateLimitStage, type RateLimitStage } from '../../src/ratelimit/ratelimit-stage.js'
 import { httpOutcome, makeCall, makeContext } from '../helpers/call.js'
+import { createManualTime } from '../helpers/manual-time.js'
 
 const origin = 'http://127.0.0.1:1'
 const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length
@@ -43,8 +44,11 @@ async function rejection(promise: Promise<unknown>): Promise<RateLimitError> {
     () => undefined,
     (e: unknown) => e,
   )
-  if (!isRateLimitError(error)) throw new Error(`expected a RateLimitError, got ${String(error)}`)
-  return error
+  const found = breakwaterErrorOf(error)
+  if (found !== error || !isRateLimitError(found)) {
+    throw new Error(`expected a RateLimitError, got ${String(error)}`)
+  }
+  return found
 }
 
 describe('createRateLimitStage', () => {
@@ -108,16 +112,27 @@ describe('createRateLimitStage', () => {
   })
 
   it('makes a caller wait its granted time in arrival order, counted as throttled', async () => {
-    const { ctx, run } = setup({ name: 'rpm', perSecond: 100, capacity: 1 })
-    const order: number[] = []
-    const started = Date.now()
-    const answer = (n: number) => () => {
-      order.push(n)
+    const time = createManualTime()
+    const t0 = time.now()
+    const ctx = { ...makeContext(t0), clock: time, timers: time }
+    const limiter = createRateLimitStage(
+      ctx,
+      resolveRateLimit({ name: 'rpm', perSecond: 100, capacity: 1 }),
+      new MemoryBucketStore({ clock: time }),
+    )
+    open.push(limiter)
+    const startedAt: number[] = []
+    const answer = (n: number) => async () => {
+      startedAt[n - 1] = time.now() - t0
       return httpOutcome()
     }
-    await Promise.all([1, 2, 3].map((n) => run(makeCall(), answer(n))))
-    expect(order).toEqual([1, 2, 3])
-    expect(Date.now() - started).toBeGreaterThanOrEqual(19)
+    const all = Promise.all([1, 2, 3].map((n) => limiter.stage(makeCall(), answer(n))))
+    await time.advance(19)
+    expect(startedAt).toEqual([0, 10])
+    await time.advance(1)
+    await all
+    // Each one at its granted time and in the order it came.
+    expect(startedAt).toEqual([0, 10, 20])
     expect(ctx.counters.throttled).toBe(2)
     const waits = ctx.seen.filter((e) => e.type === 'throttled').map((e) => e.wait)
     expect(waits).toEqual([10, 20])

@@ -1,16 +1,25 @@
 import { getEventListeners } from 'node:events'
 import { describe, expect, it } from 'vitest'
 import { createWaitRoom } from '../../src/ratelimit/wait-room.js'
+import { createManualTime } from '../helpers/manual-time.js'
 
 const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length
 
 describe('createWaitRoom', () => {
-  it('resolves after the time asked, leaving no listener on the signal', async () => {
-    const room = createWaitRoom()
+  it('resolves after the time asked on its timers, leaving no listener on the signal', async () => {
+    const time = createManualTime()
+    const room = createWaitRoom(time)
     const controller = new AbortController()
-    const started = performance.now()
-    await room.wait(20, controller.signal)
-    expect(performance.now() - started).toBeGreaterThanOrEqual(19)
+    let done = false
+    const waiting = room.wait(20, controller.signal).then(() => {
+      done = true
+    })
+    await time.advance(19)
+    expect(done).toBe(false)
+    await time.advance(1)
+    await waiting
+    expect(done).toBe(true)
+    expect(time.pending).toBe(0)
     expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0)
   })
 

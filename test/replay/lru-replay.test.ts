@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { cacheableOf, defaultReplayPolicy, replayLru } from '../../src/replay/lru-replay.js'
+import {
+  cacheableOf,
+  defaultReplayPolicy,
+  lruHits,
+  replayLru,
+} from '../../src/replay/lru-replay.js'
 import { beladyHits, compulsoryHits, toLookups } from '../../src/replay/optimal.js'
 import type { Trace } from '../../src/replay/trace.js'
 import { parse, type Req, randomRequests, traceOf } from '../helpers/traces.js'
@@ -86,6 +91,44 @@ describe('replayLru', () => {
         expect(bound).toBeGreaterThanOrEqual(optimal)
       }
     }
+  })
+})
+
+describe('lruHits', () => {
+  const hits = (requests: readonly Req[], size: number, ttl: number) => [
+    ...lruHits(toLookups(requests), size, ttl),
+  ]
+
+  it('serves what the cache stage serves, request by request', async () => {
+    for (let seed = 50; seed <= 65; seed++) {
+      const requests = randomRequests(seed, 800, 90, 20)
+      const trace = traceOf(requests)
+      for (const [size, ttl] of [
+        [1, 100],
+        [4, 300],
+        [25, 1_000],
+        [90, 40],
+      ] as const) {
+        expect(hits(requests, size, ttl), `seed ${seed}, ${size} entries, ttl ${ttl}`).toEqual(
+          await replay(trace, size, ttl),
+        )
+      }
+    }
+  })
+
+  it('drops the least recently used, not the least recently fetched', () => {
+    // A is fetched first but used again at 2: B is the one to go when C comes.
+    expect(hits(parse('A@0 B@1 A@2 C@3 A@4 B@5'), 2, 1_000)).toEqual([0, 0, 1, 0, 1, 0])
+  })
+
+  it('expires an entry one TTL after its fetch and refetches it in place', () => {
+    expect(hits(parse('A@0 A@9 A@10 A@15 A@19 A@20'), 10, 10)).toEqual([0, 1, 0, 1, 1, 0])
+  })
+
+  it('refuses a size below 1 and a TTL of 0', () => {
+    const lookups = toLookups(parse('A@0'))
+    expect(() => lruHits(lookups, 0, 10)).toThrow(/maxEntries must be a whole number ≥ 1, got 0/)
+    expect(() => lruHits(lookups, 1, 0)).toThrow(/ttlMs must be above 0, got 0/)
   })
 })
 

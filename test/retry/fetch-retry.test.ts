@@ -1,22 +1,38 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, onTestFinished } from 'vitest'
 import { isTimeoutError } from '../../src/index.js'
+import { createManualTime, trackFetch } from '../helpers/manual-time.js'
 import { delay, reply, reset, useUpstream } from '../helpers/upstream.js'
 
 const { up, make } = useUpstream()
 const fast = { baseDelay: 5, maxDelay: 20 }
 
+/** Manual time for one test, and the options that put a client on it. */
+function manual() {
+  const time = createManualTime()
+  const net = trackFetch()
+  onTestFinished(() => net.close())
+  return {
+    time,
+    options: { clock: time, timers: time, fetch: net.fetch },
+    /** Moves the clock on by `ms`, waiting out every exchange before each timer. */
+    advance: (ms: number) => time.advance(ms, net.settle),
+  }
+}
+
 describe('createFetch retries', () => {
-  it('waits about a second on 503 with Retry-After: 1, then succeeds', async () => {
+  it('waits a second on 503 with Retry-After: 1, then succeeds', async () => {
     up.handle((_req, res, _seen, i) =>
       i === 0 ? reply(res, 503, 'busy', { 'retry-after': '1' }) : reply(res, 200, 'ok'),
     )
-    const fetch = make({ cache: false })
-    const started = performance.now()
-    const res = await fetch(`${up.url}/ra`)
-    const took = performance.now() - started
+    const { options, advance } = manual()
+    const fetch = make({ cache: false, ...options })
+    const pending = fetch(`${up.url}/ra`)
+    await advance(999)
+    expect(up.requests).toHaveLength(1)
+    await advance(1)
+    const res = await pending
+    expect(up.requests).toHaveLength(2)
     expect(await res.text()).toBe('ok')
-    expect(took).toBeGreaterThanOrEqual(950)
-    expect(took).toBeLessThan(1_800)
     expect(fetch.stats()).toMatchObject({ upstreamCalls: 2, retries: 1 })
   })
 
@@ -107,11 +123,13 @@ describe('createFetch retries', () => {
 
   it('starts no wait that would pass the deadline, returning the last outcome', async () => {
     up.handle((_req, res) => reply(res, 503, 'busy', { 'retry-after': '2' }))
-    const fetch = make({ cache: false, retry: { deadline: 500 } })
-    const started = performance.now()
+    const { time, options } = manual()
+    const fetch = make({ cache: false, retry: { deadline: 500 }, ...options })
+    const started = time.now()
+    // The clock does not move, so a call that waited would never end: this one returns at once.
     const res = await fetch(`${up.url}/deadline`)
     expect(res.status).toBe(503)
-    expect(performance.now() - started).toBeLessThan(400)
+    expect(time.now()).toBe(started)
     expect(up.requests).toHaveLength(1)
   })
 

@@ -1,0 +1,58 @@
+/**
+ * One worker process of the queue-drain scenario: a queue worker on the shared Redis whose jobs
+ * run through a breakwater fetch on the same Redis (shared idempotency records, one shared
+ * bucket when perSecond > 0). Says `ready`, runs until a line on stdin, closes and prints its
+ * event counts as one JSON line; the scenario may SIGKILL it at any point.
+ *
+ * Arguments: redis URL, BullMQ prefix, queue name, namespace, perSecond, capacity, concurrency,
+ * lease (ms).
+ */
+import { once } from 'node:events'
+import { createInterface } from 'node:readline'
+import { createQueue, type QueueEvent } from '../../src/queue/index.js'
+
+const args = process.argv.slice(2)
+if (args.length !== 8) {
+  throw new Error(
+    'usage: queue-drain-child <redis> <prefix> <name> <namespace> <perSecond> <capacity> <concurrency> <lease>',
+  )
+}
+const [redis, prefix, name, namespace] = args as [string, string, string, string]
+const [perSecond, capacity, concurrency, lease] = args.slice(4).map(Number) as [
+  number,
+  number,
+  number,
+  number,
+]
+const counts: Partial<Record<QueueEvent['type'], number>> = {}
+const queue = createQueue({
+  name,
+  prefix,
+  redis,
+  concurrency,
+  lease,
+  attempts: 5,
+  backoff: { delay: 200 },
+  fetch: {
+    // Generous: four busy processes on a small machine must not mark Redis down.
+    redis: { url: redis, processes: 4, timeout: 2_000 },
+    namespace,
+    cache: false,
+    coalesce: false,
+    retry: { maxAttempts: 3, baseDelay: 20, maxDelay: 100 },
+    ...(perSecond > 0
+      ? { rateLimit: { name: 'quota', perSecond, capacity, maxWait: 60_000 } }
+      : {}),
+  },
+  onEvent: (event) => {
+    counts[event.type] = (counts[event.type] ?? 0) + 1
+  },
+})
+// The first read opens the queue: its worker is running once it answers.
+await queue.counts()
+const lines = createInterface({ input: process.stdin })
+process.stdout.write('ready\n')
+await once(lines, 'line')
+lines.close()
+await queue.close({ timeout: 5_000 })
+process.stdout.write(`${JSON.stringify({ counts })}\n`)

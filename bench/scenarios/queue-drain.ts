@@ -1,0 +1,168 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { fileURLToPath } from 'node:url'
+import { createQueue } from '../../src/queue/index.js'
+import { type Check, type CountedRow, countedResult, type Scenario } from '../scenario.js'
+
+const child = fileURLToPath(new URL('./queue-drain-child.ts', import.meta.url))
+const processes = 4
+const perSecond = 200
+const burst = 20
+const capacity = 5
+
+/**
+ * A local upstream that enforces a strict quota (a token bucket answering 429), fails a tenth of
+ * the keys' first attempts with 500, and counts the requests and successes of every
+ * idempotency key.
+ */
+async function startUpstream() {
+  let tokens = burst
+  let last = performance.now()
+  const requests = new Map<string, number>()
+  const served = new Map<string, number>()
+  const stats = { limited: 0, first: 0, latest: 0 }
+  const server = createServer((req, res) => {
+    req.resume()
+    const now = performance.now()
+    stats.first ||= now
+    stats.latest = now
+    tokens = Math.min(burst, tokens + ((now - last) * perSecond) / 1_000)
+    last = now
+    if (tokens < 1) {
+      stats.limited++
+      res.writeHead(429, { 'retry-after': '1' }).end()
+      return
+    }
+    tokens -= 1
+    const key = String(req.headers['idempotency-key'])
+    const n = (requests.get(key) ?? 0) + 1
+    requests.set(key, n)
+    const index = Number(key.split('-').pop())
+    if (n === 1 && index % 10 === 3) return void res.writeHead(500).end('flaky')
+    served.set(key, (served.get(key) ?? 0) + 1)
+    setTimeout(() => res.writeHead(200).end(key), 5)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    served,
+    stats,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  }
+}
+
+function worker(redisUrl: string, prefix: string, name: string, limited: boolean): ChildProcess {
+  const args = [redisUrl, prefix, name, `${prefix}-bw-${name}`]
+  // Jobs wait their turn in the bucket holding their lease: a long one there; a short one in
+  // the crash case, so that the killed worker's jobs come back soon.
+  const rate = limited ? [perSecond, capacity, 16, 10_000] : [0, 1, 16, 2_000]
+  return spawn(process.execPath, ['--import', 'tsx', child, ...args, ...rate.map(String)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  })
+}
+
+const ready = async (c: ChildProcess) => {
+  for await (const chunk of c.stdout as NonNullable<ChildProcess['stdout']>) {
+    if (String(chunk).includes('ready')) return
+  }
+}
+
+interface CaseResult {
+  readonly row: CountedRow
+  readonly check: Check
+}
+
+/** Queues `jobs` keyed POSTs, drains them with the fleet, optionally SIGKILLing one worker. */
+async function runCase(redisUrl: string, jobs: number, crash: boolean): Promise<CaseResult> {
+  const upstream = await startUpstream()
+  const prefix = `bwbench-queue-${process.pid}-${Date.now().toString(36)}`
+  const name = crash ? 'crash' : 'drain'
+  const producer = createQueue({ name, prefix, redis: redisUrl, worker: false })
+  const fleet: ChildProcess[] = []
+  try {
+    for (let i = 0; i < jobs; i++) {
+      await producer.add({ method: 'POST', url: upstream.url, body: `${i}` }, { id: `job-${i}` })
+    }
+    for (let i = 0; i < processes; i++) fleet.push(worker(redisUrl, prefix, name, !crash))
+    await Promise.all(fleet.map(ready))
+    const start = performance.now()
+    let killed = !crash
+    for (;;) {
+      const counts = await producer.counts()
+      if (counts.completed + counts.dead === jobs) break
+      if (!killed && counts.completed >= jobs / 3) {
+        killed = true
+        fleet[0]?.kill('SIGKILL')
+        fleet.push(worker(redisUrl, prefix, name, !crash))
+      }
+      if (performance.now() - start > 180_000) break
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    const drained = performance.now() - start
+    const counts = await producer.counts()
+    const sent = [...upstream.requests.values()].reduce((a, b) => a + b, 0)
+    const best = (Math.max(0, sent - burst) / perSecond) * 1_000
+    const duplicates = [...upstream.served.values()].filter((n) => n > 1).length
+    const lost = jobs - counts.completed - counts.dead
+    const row: CountedRow = {
+      case: crash ? `${jobs} jobs, one worker SIGKILLed` : `${jobs} jobs, ${perSecond}/s quota`,
+      subject: 'breakwater/queue on Redis',
+      role: 'subject',
+      values: [drained, crash ? null : best, upstream.stats.limited, duplicates, lost, counts.dead],
+    }
+    const ok = crash
+      ? counts.completed === jobs && lost === 0 && upstream.served.size === jobs
+      : upstream.stats.limited === 0 && lost === 0 && best / drained >= 0.9
+    const detail = `${counts.completed} completed, ${counts.dead} dead, ${lost} lost, ${upstream.stats.limited} × 429, ${duplicates} keys served twice, drained in ${drained.toFixed(0)} ms (quota's best ${best.toFixed(0)} ms)`
+    return { row, check: { name: `queue-drain: ${row.case}`, ok, detail } }
+  } finally {
+    for (const c of fleet) c.stdin?.end('stop\n')
+    await Promise.all(
+      fleet.map((c) =>
+        c.exitCode === null && c.signalCode === null ? once(c, 'exit') : undefined,
+      ),
+    )
+    await producer.dead.purge()
+    await producer.close()
+    await upstream.close()
+  }
+}
+
+/**
+ * Calls that can wait: keyed POSTs queued on Redis and drained by a fleet of worker processes
+ * through one shared bucket, against a server enforcing the quota and failing a tenth of the
+ * first attempts; and the same with one worker SIGKILLed a third of the way in.
+ */
+export const queueDrain: Scenario = {
+  name: 'queue-drain',
+  description: `queued POSTs drained by ${processes} worker processes on Redis under a strict ${perSecond}/s quota with 10 % failures, and through a SIGKILL: drain time, 429s, duplicates, lost`,
+  redis: true,
+  async run(options) {
+    const redisUrl = options.redisUrl
+    if (redisUrl === undefined) throw new Error('queue-drain needs a Redis server')
+    const drain = await runCase(redisUrl, options.quick ? 400 : 2_000, false)
+    const crash = await runCase(redisUrl, options.quick ? 200 : 1_000, true)
+    return countedResult(queueDrain, {
+      checks: [drain.check, crash.check],
+      counted: {
+        columns: [
+          { name: 'drain time', unit: 'ms' },
+          { name: "quota's best", unit: 'ms' },
+          { name: '429s', unit: 'count' },
+          { name: 'keys served twice', unit: 'count' },
+          { name: 'jobs lost', unit: 'count' },
+          { name: 'dead', unit: 'count' },
+        ],
+        rows: [drain.row, crash.row],
+        configs: {
+          'breakwater/queue on Redis': `createQueue({ redis, concurrency: 16, lease: 10000 (2000 in the crash case), attempts: 5, fetch: { redis, retry: { maxAttempts: 3 }, rateLimit: { perSecond: ${perSecond}, capacity: ${capacity} } } }) in each of ${processes} processes (the crash case has no rate limit)`,
+          upstream: `a token bucket of ${burst} refilled at ${perSecond}/s answering 429; 500 on the first attempt of every tenth key; 5 ms per answer`,
+        },
+      },
+    })
+  },
+}

