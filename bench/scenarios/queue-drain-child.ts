@@ -1,8 +1,9 @@
 /**
- * One worker process of the queue-drain scenario: a queue worker on the shared Redis whose jobs
- * run through a breakwater fetch on the same Redis (shared idempotency records, one shared
- * bucket when perSecond > 0). Says `ready`, runs until a line on stdin, closes and prints its
- * event counts as one JSON line; the scenario may SIGKILL it at any point.
+ * One worker process of a queue on the shared Redis, for the queue-drain scenario and the queue
+ * fleet tests: its jobs run through a breakwater fetch on the same Redis (shared idempotency
+ * records, one shared bucket when perSecond > 0). Says `ready` once its worker is taking jobs,
+ * runs until a line on stdin, closes and prints its event counts as one JSON line; the scenario
+ * or a test may SIGKILL it at any point.
  *
  * Arguments: redis URL, BullMQ prefix, queue name, namespace, perSecond, capacity, concurrency,
  * lease (ms).

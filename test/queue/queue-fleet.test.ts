@@ -6,7 +6,7 @@ import { startQuotaServer } from '../helpers/quota-server.js'
 import { rawClient, redisUrl, testNamespace } from '../helpers/redis.js'
 import { reply, startUpstream } from '../helpers/upstream.js'
 
-const worker = fileURLToPath(new URL('../helpers/fixtures/queue-worker.ts', import.meta.url))
+const worker = fileURLToPath(new URL('../../bench/scenarios/queue-drain-child.ts', import.meta.url))
 const prefix = testNamespace('queue-fleet').replaceAll(':', '-')
 const children: ChildScript<unknown>[] = []
 
