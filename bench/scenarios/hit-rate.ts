@@ -25,29 +25,42 @@ const allSizes = [100, 1_000, 5_000]
 const noise = 0.005
 const origin = 'http://upstream.test'
 
+/**
+ * One trace: its keys, and each request's popularity rank (1 is the most asked for), which the
+ * generator knows and no cache can: the key itself, but past a shift.
+ */
+interface BenchTrace {
+  readonly name: string
+  readonly s: number
+  readonly trace: number[]
+  readonly rankAt: (i: number) => number
+}
+
 /** The key sequences: Zipf at each skew, plus a cold sweep and a shift of popularity at s=1.0. */
-function tracesOf(requests: number): { name: string; s: number; trace: number[] }[] {
+function tracesOf(requests: number): BenchTrace[] {
   const zipf = (s: number, seed: number, n: number) => {
     const draw = createZipf(keys, s, createRandom(seed))
     return Array.from({ length: n }, () => draw())
   }
-  const traces = exponents.map((s) => ({
-    name: `s=${s.toFixed(1)}`,
-    s,
-    trace: zipf(s, 7, requests),
-  }))
+  const traces: BenchTrace[] = exponents.map((s) => {
+    const trace = zipf(s, 7, requests)
+    return { name: `s=${s.toFixed(1)}`, s, trace, rankAt: (i) => trace[i] as number }
+  })
   const base = zipf(1, 7, requests)
   const half = requests / 2
   // A one-off sweep of 10% of the requests over keys never asked for before or after.
   const sweep = Array.from({ length: requests / 10 }, (_, i) => keys + 1 + i)
-  traces.push({
-    name: 's=1.0 scan',
-    s: 1,
-    trace: [...base.slice(0, half), ...sweep, ...base.slice(half + sweep.length)],
-  })
+  const scanned = [...base.slice(0, half), ...sweep, ...base.slice(half + sweep.length)]
+  // The sweep's keys are never asked for again: they rank below every Zipf key.
+  traces.push({ name: 's=1.0 scan', s: 1, trace: scanned, rankAt: (i) => scanned[i] as number })
   // Halfway, every rank moves to another key: yesterday's popular set goes cold at once.
   const moved = base.slice(half).map((k) => ((k - 1 + keys / 2) % keys) + 1)
-  traces.push({ name: 's=1.0 shift', s: 1, trace: [...base.slice(0, half), ...moved] })
+  traces.push({
+    name: 's=1.0 shift',
+    s: 1,
+    trace: [...base.slice(0, half), ...moved],
+    rankAt: (i) => base[i] as number,
+  })
   return traces
 }
 
@@ -68,6 +81,7 @@ export const hitRate: Scenario = {
       traces.length * sizes.length * subjects.length * requests,
     )
     const found: Found = {
+      requests,
       rows: [],
       configs: {},
       broken: { bounded: [], lruAlike: [], hits: [] },
@@ -76,7 +90,7 @@ export const hitRate: Scenario = {
     }
     const charts: ChartSpec[] = []
     try {
-      for (const { name: traceName, trace } of traces) {
+      for (const { name: traceName, trace, rankAt } of traces) {
         const timed = trace.map((key, i) => ({ key: String(key), t: i }))
         const measured = new Map<string, [number, number][]>()
         const optimal: [number, number][] = []
@@ -85,6 +99,7 @@ export const hitRate: Scenario = {
           const best = optimalHitRatio(timed, size, ttl)
           optimal.push([size, best])
           const ratios = await measureCase(name, trace, size, best, progress.tick, found)
+          pushBestOnline(found, name, bestOnlineHitRatio(trace, rankAt, size), best, ratios)
           for (const [subject, ratio] of ratios) {
             measured.set(subject, [...(measured.get(subject) ?? []), [size, ratio]])
           }
@@ -112,6 +127,42 @@ export const hitRate: Scenario = {
   },
 }
 
+/**
+ * The best any cache that does not know the future can do on independent requests (the A0
+ * policy): hold the `size` keys of highest true popularity, each from its first request on.
+ * No admission policy can beat it in expectation; it shows how much of the gap to Belady's
+ * optimal, which knows every next request, is open to any policy at all.
+ */
+function bestOnlineHitRatio(
+  trace: readonly number[],
+  rankAt: (i: number) => number,
+  size: number,
+): number {
+  const seen = new Set<number>()
+  let hits = 0
+  for (let i = 0; i < trace.length; i++) {
+    const key = trace[i] as number
+    if (rankAt(i) <= size && seen.has(key)) hits++
+    seen.add(key)
+  }
+  return hits / trace.length
+}
+
+/** The A0 row of a case, with its share of the LRU→optimal gap like the subjects' rows. */
+function pushBestOnline(
+  found: Found,
+  name: string,
+  ratio: number,
+  best: number,
+  ratios: ReadonlyMap<string, number>,
+): void {
+  const requests = found.requests
+  const lru = ratios.get('breakwater (lru)') as number
+  const closed = best - lru > 0.05 ? (ratio - lru) / (best - lru) : null
+  const values = [ratio, Math.round((1 - ratio) * requests), ratio / best, closed]
+  found.rows.push({ case: name, subject: 'best online (A0)', role: 'ceiling', values })
+}
+
 /** The table: every row, its columns, and how each subject was set up. */
 function countedOf(found: Found, requests: number): Counted {
   return {
@@ -125,6 +176,8 @@ function countedOf(found: Found, requests: number): Counted {
     configs: {
       ...found.configs,
       optimal: 'Belady at the same size and TTL (src/replay/optimal.ts); any cache: no size limit',
+      'best online (A0)':
+        'holds the SIZE keys of highest true popularity (known to the generator, not to a cache): the best a policy that does not know the future can do on these traces',
       traffic:
         `${requests.toLocaleString('en-US')} GETs per case, one at a time, seed 7, to an in-process upstream ` +
         '(256-byte bodies); scan: a sweep of 10% cold keys from the middle; shift: every rank moves to another key halfway',
@@ -136,6 +189,7 @@ function countedOf(found: Found, requests: number): Counted {
 
 /** What the cases found so far: the rows, and where a check broke. */
 interface Found {
+  readonly requests: number
   readonly rows: CountedRow[]
   readonly configs: Record<string, string>
   readonly broken: { bounded: string[]; lruAlike: string[]; hits: string[] }
