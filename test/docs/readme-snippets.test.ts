@@ -6,8 +6,10 @@ import { describe, expect, it } from 'vitest'
 
 const root = resolve(import.meta.dirname, '../..')
 // Inside the repository, so that the snippets' `@anthropic-ai/sdk`, `openai`... resolve from
-// its node_modules; and the root tsconfig's `paths` map `breakwater` to src/ (no build needed).
+// its node_modules. `breakwater` resolves to the declarations the build ships, written first
+// into `types` by the build's own tsconfig: what a user's tsc sees, not the sources.
 const dir = join(root, 'node_modules/.cache/breakwater-readme')
+const types = join(dir, 'types')
 
 interface Snippet {
   readonly line: number
@@ -34,19 +36,31 @@ async function writeSnippets(snippets: Snippet[]): Promise<void> {
   await mkdir(dir, { recursive: true })
   // What the README tells a new app to set: ESM, so top-level await compiles.
   await writeFile(join(dir, 'package.json'), '{ "type": "module" }\n')
+  const entry = (path: string) => [`./types/${path}index.d.ts`]
+  const compilerOptions = {
+    paths: {
+      breakwater: entry(''),
+      'breakwater/ai': entry('ai/'),
+      'breakwater/queue': entry('queue/'),
+    },
+  }
   await writeFile(
     join(dir, 'tsconfig.json'),
-    JSON.stringify({ extends: '../../../tsconfig.json', include: ['*.ts'] }, null, 2),
+    JSON.stringify(
+      { extends: '../../../tsconfig.json', compilerOptions, include: ['*.ts'] },
+      null,
+      2,
+    ),
   )
   for (const { line, code } of snippets) {
     await writeFile(join(dir, `readme-${line}.ts`), `${code}\nexport {}\n`)
   }
 }
 
-const tsc = (project: string) =>
+const tsc = (project: string, ...flags: string[]) =>
   promisify(execFile)(
     process.execPath,
-    [join(root, 'node_modules/typescript/bin/tsc'), '-p', project],
+    [join(root, 'node_modules/typescript/bin/tsc'), '-p', project, ...flags],
     {
       cwd: root,
     },
@@ -64,10 +78,11 @@ describe('README.md', () => {
     ])
   })
 
-  it('has TypeScript blocks that each compile alone, strict, against breakwater', async () => {
+  it('has TypeScript blocks that each compile alone, strict, against the declarations breakwater ships', async () => {
     const snippets = snippetsOf(await readFile(join(root, 'README.md'), 'utf8'))
     expect(snippets.length).toBeGreaterThan(5)
     await writeSnippets(snippets)
+    expect(await tsc(join(root, 'tsconfig.build.json'), '--outDir', types)).toBe('')
     // Errors name readme-<line>.ts: the README line the block's code starts on.
     expect(await tsc(join(dir, 'tsconfig.json'))).toBe('')
   }, 60_000)
