@@ -97,7 +97,7 @@ describe('rate-limit buckets through a Redis that fails', () => {
     await faults.server.start()
     const fetch = open(testNamespace('bucket-slow'), 10)
     expect((await call(fetch)).outcome).toBe(200)
-    await faults.server.cli('CLIENT', 'PAUSE', '600', 'ALL')
+    await faults.server.cli('CLIENT', 'PAUSE', '2000', 'ALL')
     const slow = await call(fetch)
     expect(slow.outcome).toBe(200)
     expect(slow.ms).toBeLessThan(upstreamMs + timeout + slack)
