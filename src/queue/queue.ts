@@ -75,8 +75,11 @@ export function createQueue(options: CreateQueueOptions): BreakwaterQueue {
   const resolved = resolveQueueOptions(rest)
   const runner = resolved.worker ? createRunner(rest, resolved.redis) : undefined
   const opening = openBackend(resolved, listener)
-  opening.then((b) => runner && b.start(runner.run)).catch(() => {})
   let closed = false
+  // A close() before the worker could start must find it started, or never starting.
+  const starting = Promise.all([opening, runner?.ready()])
+    .then(([b]) => runner && !closed && b.start(runner.run))
+    .catch(() => {})
   const backend = async () => {
     if (closed) throw new TypeError(`queue ${resolved.name} used after close()`)
     return opening
@@ -105,6 +108,7 @@ export function createQueue(options: CreateQueueOptions): BreakwaterQueue {
       const timeout = timerMs('timeout', o.timeout, 10_000)
       if (closed) return
       closed = true
+      await starting
       try {
         await (await opening).close(timeout)
       } finally {

@@ -2,6 +2,7 @@ import { canonicalJson } from '../core/key.js'
 import { show } from '../core/validate.js'
 import { type BreakwaterFetch, type CreateFetchOptions, createFetch } from '../fetch.js'
 import type { BreakwaterOptions } from '../options.js'
+import { undici } from '../transport/undici.js'
 import { type Wrapped, wrap } from '../wrap.js'
 import type { RunJob } from './backend.js'
 import type { HttpJobResult, JobData, QueuedRequest } from './job.js'
@@ -15,6 +16,8 @@ type Keyed = Wrapped<[key: string, args: unknown[]], unknown>
 export interface Runner {
   readonly run: RunJob
   readonly has: (name: string) => boolean
+  /** Resolves once what the jobs run through is loaded: the worker starts then. */
+  ready(): Promise<void>
   /** Closes what the runner made (never a fetch it was given). */
   close(): Promise<void>
 }
@@ -33,13 +36,13 @@ export function createRunner(options: QueueOptions, redis: string | undefined): 
   const fetchOptions = (given === undefined ? options.fetch : undefined) as
     | CreateFetchOptions
     | undefined
-  const fetch: BreakwaterFetch = given ?? createFetch({ ...shared, ...fetchOptions })
+  const fetch: BreakwaterFetch = given ?? createFetch({ ...shared, ...waitsInQueue(fetchOptions) })
   const functions = new Map<string, Keyed>()
   for (const [name, fn] of Object.entries(options.functions ?? {})) {
     if (typeof fn !== 'function') {
       throw new TypeError(`functions.${name} must be a function, got ${show(fn)}`)
     }
-    functions.set(name, keyedWrap(name, fn, { ...shared, ...options.breakwater }))
+    functions.set(name, keyedWrap(name, fn, { ...shared, ...waitsInQueue(options.breakwater) }))
   }
   const headers = options.headers ?? {}
   const run: RunJob = async (data, { signal }) => {
@@ -53,6 +56,11 @@ export function createRunner(options: QueueOptions, redis: string | undefined): 
   return {
     run,
     has: (name) => functions.has(name),
+    // A fresh worker would otherwise load undici under its first jobs, whose tokens are taken
+    // by then: they would all go at once when it is loaded, a burst a strict server refuses.
+    ready: async () => {
+      await undici()
+    },
     async close() {
       await Promise.all([
         given === undefined ? fetch.close() : undefined,
@@ -60,6 +68,20 @@ export function createRunner(options: QueueOptions, redis: string | undefined): 
       ])
     },
   }
+}
+
+/**
+ * The options of an instance the queue makes, with `retry.maxRetryAfter` 0 unless given: a
+ * server that asks for time gets it through the queue (the job is put off, `paused`, and its
+ * worker takes the next one) instead of a worker sleeping out the Retry-After. Quick retries
+ * that need no wait stay with the call.
+ */
+function waitsInQueue<T extends { retry?: unknown }>(options: T | undefined): T {
+  const retry = options?.retry
+  const plain = retry === undefined || (typeof retry === 'object' && retry !== null)
+  // Anything else (false, or a mistake the instance will name) is left as it is.
+  if (!plain) return options as T
+  return { ...options, retry: { maxRetryAfter: 0, ...retry } } as T
 }
 
 function keyedWrap(name: string, fn: Fn, options: BreakwaterOptions): Keyed {
