@@ -73,7 +73,7 @@ export function createQueue(options: CreateQueueOptions): BreakwaterQueue {
   const { onEvent, ...rest } = options
   const listener = quiet(func<(event: QueueEvent) => void>('onEvent', onEvent))
   const resolved = resolveQueueOptions(rest)
-  const runner = resolved.worker ? createRunner(rest, resolved.redis) : undefined
+  const runner = resolved.worker ? createRunner(rest, resolved) : undefined
   const opening = openBackend(resolved, listener)
   let closed = false
   // A close() before the worker could start must find it started, or never starting.

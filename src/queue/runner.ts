@@ -30,19 +30,26 @@ const safe = new Set(['GET', 'HEAD', 'OPTIONS'])
  * validated there. Each job's key goes with its call as the idempotency key, so that on a
  * shared Redis a re-run (after a crash, a lost lease) replays the recorded outcome.
  */
-export function createRunner(options: QueueOptions, redis: string | undefined): Runner {
+export function createRunner(
+  options: QueueOptions,
+  { redis, lease }: { readonly redis: string | undefined; readonly lease: number },
+): Runner {
   const shared: BreakwaterOptions = redis === undefined ? {} : { redis }
   const given = typeof options.fetch === 'function' ? options.fetch : undefined
   const fetchOptions = (given === undefined ? options.fetch : undefined) as
     | CreateFetchOptions
     | undefined
-  const fetch: BreakwaterFetch = given ?? createFetch({ ...shared, ...waitsInQueue(fetchOptions) })
+  const fetch: BreakwaterFetch =
+    given ?? createFetch({ ...shared, ...queueDefaults(fetchOptions, lease) })
   const functions = new Map<string, Keyed>()
   for (const [name, fn] of Object.entries(options.functions ?? {})) {
     if (typeof fn !== 'function') {
       throw new TypeError(`functions.${name} must be a function, got ${show(fn)}`)
     }
-    functions.set(name, keyedWrap(name, fn, { ...shared, ...waitsInQueue(options.breakwater) }))
+    functions.set(
+      name,
+      keyedWrap(name, fn, { ...shared, ...queueDefaults(options.breakwater, lease) }),
+    )
   }
   const headers = options.headers ?? {}
   const run: RunJob = async (data, { signal }) => {
@@ -71,17 +78,25 @@ export function createRunner(options: QueueOptions, redis: string | undefined): 
 }
 
 /**
- * The options of an instance the queue makes, with `retry.maxRetryAfter` 0 unless given: a
- * server that asks for time gets it through the queue (the job is put off, `paused`, and its
- * worker takes the next one) instead of a worker sleeping out the Retry-After. Quick retries
- * that need no wait stay with the call.
+ * The options of an instance the queue makes, with two defaults of its own unless given:
+ * `retry.maxRetryAfter` 0, so that a server that asks for time gets it through the queue (the
+ * job is put off, `paused`, and its worker takes the next one) instead of a worker sleeping it
+ * out; and `idempotency.lease` the queue's `lease`, so that the key of a job whose worker died
+ * is free when the job is taken up again, not half a minute later.
  */
-function waitsInQueue<T extends { retry?: unknown }>(options: T | undefined): T {
-  const retry = options?.retry
-  const plain = retry === undefined || (typeof retry === 'object' && retry !== null)
-  // Anything else (false, or a mistake the instance will name) is left as it is.
-  if (!plain) return options as T
-  return { ...options, retry: { maxRetryAfter: 0, ...retry } } as T
+function queueDefaults<T extends BreakwaterOptions>(options: T | undefined, lease: number): T {
+  return {
+    ...options,
+    retry: withDefault(options?.retry, { maxRetryAfter: 0 }),
+    idempotency: withDefault(options?.idempotency, { lease }),
+  } as T
+}
+
+/** `given` over `defaults` when it is an object or absent; anything else (false, or a mistake
+ * the instance will name) as it is. */
+function withDefault(given: unknown, defaults: object): unknown {
+  const plain = given === undefined || (typeof given === 'object' && given !== null)
+  return plain ? { ...defaults, ...given } : given
 }
 
 function keyedWrap(name: string, fn: Fn, options: BreakwaterOptions): Keyed {
