@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { createQueue } from '../../src/queue/index.js'
 import { type Check, type CountedRow, countedResult, type Scenario } from '../scenario.js'
@@ -22,7 +23,20 @@ async function startUpstream() {
   let last = performance.now()
   const requests = new Map<string, number>()
   const served = new Map<string, number>()
-  const stats = { limited: 0, first: 0, latest: 0 }
+  const stats = { limited: 0, first: 0, latest: 0, stalls: 0, longest: 0, afterStall: 0 }
+  // The server's own event loop, looked at every 10 ms: a stall past its burst (100 ms) bunches
+  // requests sent on time, and its bucket then refuses them. Counted, to tell such 429s apart.
+  let tick = performance.now()
+  let stallEnded = Number.NEGATIVE_INFINITY
+  const watch = setInterval(() => {
+    const now = performance.now()
+    if (now - tick > 10 + (1_000 * burst) / perSecond) {
+      stats.stalls++
+      stats.longest = Math.max(stats.longest, now - tick)
+      stallEnded = now
+    }
+    tick = now
+  }, 10)
   const server = createServer((req, res) => {
     req.resume()
     const now = performance.now()
@@ -32,6 +46,8 @@ async function startUpstream() {
     last = now
     if (tokens < 1) {
       stats.limited++
+      // Requests handled in the same turn as the stall's end are not seen by the watch first.
+      if (now - stallEnded < 50 || now - tick > (1_000 * burst) / perSecond) stats.afterStall++
       res.writeHead(429, { 'retry-after': '1' }).end()
       return
     }
@@ -51,7 +67,10 @@ async function startUpstream() {
     requests,
     served,
     stats,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () => {
+      clearInterval(watch)
+      return new Promise<void>((resolve) => server.close(() => resolve()))
+    },
   }
 }
 
@@ -133,7 +152,9 @@ async function runCase(redisUrl: string, jobs: number, crash: boolean): Promise<
       ? counts.completed === jobs && lost === 0 && upstream.served.size === jobs
       : upstream.stats.limited === 0 && lost === 0 && best / drained >= 0.9
     const share = ((100 * best) / drained).toFixed(1)
-    const detail = `${counts.completed} completed, ${counts.dead} dead, ${lost} lost, ${upstream.stats.limited} × 429, ${duplicates} keys served twice, drained in ${drained.toFixed(0)} ms (quota's best ${best.toFixed(0)} ms: ${share} %)`
+    const { stalls, longest, afterStall } = upstream.stats
+    const load = loadavg()[0]?.toFixed(1)
+    const detail = `${counts.completed} completed, ${counts.dead} dead, ${lost} lost, ${upstream.stats.limited} × 429 (${afterStall} right after a stall of the upstream's own event loop; it stalled ${stalls} times past ${(1_000 * burst) / perSecond} ms, the longest ${longest.toFixed(0)} ms; load average ${load}), ${duplicates} keys served twice, drained in ${drained.toFixed(0)} ms (quota's best ${best.toFixed(0)} ms: ${share} %)`
     return { row, check: { name: `queue-drain: ${row.case}`, ok, detail } }
   } finally {
     for (const c of fleet) c.stdin?.end('stop\n')
