@@ -37,8 +37,8 @@ export function createIdempotencyStage(
   idempotency: ResolvedIdempotency,
   store?: RecordStore,
 ): IdempotencyStage {
-  // Short, so that a holder that died frees its key soon; renewed every third of it while the
-  // call runs, so that a slow call keeps it.
+  // The lease is short, so that a holder that died frees its key soon, and renewed every third
+  // of it while the call runs, so that a slow call keeps it.
   const { methods, header, replay, ttl, concurrent, lease: leaseMs } = idempotency
   const records = store ?? new MemoryRecordStore({ maxRecords: idempotency.maxRecords })
 
