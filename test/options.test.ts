@@ -149,6 +149,7 @@ describe('the bounds of resolveOptions', () => {
     ],
     [{ retry: { deadline: 0 } }, 'retry.deadline must be a finite number ≥ 1, got 0'],
     [{ idempotency: { ttl: 0 } }, 'idempotency.ttl must be a finite number ≥ 1, got 0'],
+    [{ idempotency: { lease: 50 } }, 'idempotency.lease must be a finite number ≥ 100, got 50'],
     // A server's wait is clamped to an hour: a longer limit could never be reached.
     [
       { retry: { maxRetryAfter: 3_600_001 } },

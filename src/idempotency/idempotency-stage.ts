@@ -15,12 +15,6 @@ export interface IdempotencyStage {
   close(): Promise<void>
 }
 
-/**
- * Short, so that a holder that died frees its key soon; renewed every third of it while the
- * call runs, so that a slow call keeps it.
- */
-const leaseMs = 30_000
-
 /** Stripe's marker on an answer that was replayed, not produced again. */
 const replayedHeader = 'idempotent-replayed'
 
@@ -43,7 +37,9 @@ export function createIdempotencyStage(
   idempotency: ResolvedIdempotency,
   store?: RecordStore,
 ): IdempotencyStage {
-  const { methods, header, replay, ttl, concurrent } = idempotency
+  // The lease is short, so that a holder that died frees its key soon, and renewed every third
+  // of it while the call runs, so that a slow call keeps it.
+  const { methods, header, replay, ttl, concurrent, lease: leaseMs } = idempotency
   const records = store ?? new MemoryRecordStore({ maxRecords: idempotency.maxRecords })
 
   const stage: Stage = (call, next) => {

@@ -21,6 +21,12 @@ export interface IdempotencyOptions {
   concurrent?: 'wait' | 'reject'
   /** Most records kept in memory. @default 10_000 */
   maxRecords?: number
+  /**
+   * ms a call in flight holds its key unless renewed (every third of it while it runs): a
+   * holder that died (a crash, a SIGKILL) frees the key after this, for the next claimer.
+   * @default 30_000
+   */
+  lease?: number
 }
 
 export interface ResolvedIdempotency {
@@ -30,6 +36,7 @@ export interface ResolvedIdempotency {
   readonly ttl: number
   readonly concurrent: 'wait' | 'reject'
   readonly maxRecords: number
+  readonly lease: number
 }
 
 /** Validates `idempotency`. */
@@ -42,6 +49,7 @@ export function resolveIdempotency(value: unknown): ResolvedIdempotency | false 
     'ttl',
     'concurrent',
     'maxRecords',
+    'lease',
   ])
   const header = o.header === undefined ? 'Idempotency-Key' : o.header
   if (typeof header !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(header)) {
@@ -64,5 +72,6 @@ export function resolveIdempotency(value: unknown): ResolvedIdempotency | false 
     ttl: timerMs('idempotency.ttl', o.ttl, 86_400_000, 1),
     concurrent: oneOf('idempotency.concurrent', o.concurrent, 'wait', ['wait', 'reject'] as const),
     maxRecords: memoryCount('idempotency.maxRecords', o.maxRecords, 10_000),
+    lease: timerMs('idempotency.lease', o.lease, 30_000, 100),
   }
 }

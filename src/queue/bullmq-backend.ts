@@ -118,6 +118,8 @@ class BullBackend implements QueueBackend {
   }
 
   async remove(id: string): Promise<boolean> {
+    // BullMQ answers 1 for an id it does not know as for one it removed.
+    if ((await this.#queue.getJobState(id)) === 'unknown') return false
     return (await this.#queue.remove(id)) === 1
   }
 

@@ -4,6 +4,7 @@
  * list. Its own entry, so that `import('breakwater')` never loads BullMQ.
  */
 export type { QueueCounts, QueueEvent } from './backend.js'
+export type { DeadLetterList } from './dead-letter.js'
 export type {
   HttpJobResult,
   JobData,
@@ -17,6 +18,5 @@ export {
   type BreakwaterQueue,
   type CreateQueueOptions,
   createQueue,
-  type DeadLetterList,
   type JobOptions,
 } from './queue.js'

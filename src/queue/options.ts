@@ -35,7 +35,10 @@ export interface QueueOptions {
   /**
    * What sends HTTP jobs: a `createFetch` of your own (not closed by the queue), or options for
    * one the queue makes and closes. Give it `redis` and `idempotency` so that a job re-run after
-   * a crash replays its recorded outcome. @default createFetch with the queue's `redis`
+   * a crash replays its recorded outcome. One the queue makes has `retry.maxRetryAfter` 0 (a
+   * server's Retry-After puts the job off instead of holding its worker) and
+   * `idempotency.lease` the queue's `lease`, unless given. @default createFetch with the
+   * queue's `redis`
    */
   fetch?: BreakwaterFetch | CreateFetchOptions
   /**

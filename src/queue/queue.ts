@@ -1,19 +1,20 @@
 import { randomUUID } from 'node:crypto'
-import { TimeoutError } from '../core/errors.js'
-import { func, integer, timerMs } from '../core/validate.js'
+import { func, timerMs } from '../core/validate.js'
 import type { QueueBackend, QueueCounts, QueueEvent } from './backend.js'
 import { openBullBackend } from './bullmq-backend.js'
+import { createDeadLetterList, type DeadLetterList, shown } from './dead-letter.js'
 import {
   checkCall,
   checkJobId,
   checkRequest,
+  type JobData,
   type JobInfo,
   type QueuedRequest,
-  redact,
 } from './job.js'
 import { MemoryBackend } from './memory-backend.js'
-import { type QueueOptions, resolveQueueOptions } from './options.js'
-import { createRunner, httpJob, type Runner } from './runner.js'
+import { type QueueOptions, type ResolvedQueueOptions, resolveQueueOptions } from './options.js'
+import { createRunner, httpJob } from './runner.js'
+import { waitFor } from './wait-for.js'
 
 /** Per-job options of `add` and `call`. */
 export interface JobOptions {
@@ -26,20 +27,6 @@ export interface JobOptions {
   idempotencyKey?: string
   /** ms before the job may first run. @default 0 */
   delay?: number
-}
-
-/** The dead-letter list: every job that failed for good, with its request and its history. */
-export interface DeadLetterList {
-  /** Dead jobs, oldest first (`start` 0, `count` 100 unless given), credentials redacted. */
-  list(options?: { start?: number; count?: number }): Promise<JobInfo[]>
-  /** Sends one dead job back to wait, its attempts reset; `false` if it is not dead. */
-  retry(id: string): Promise<boolean>
-  /** Sends every dead job back; returns how many went. */
-  retryAll(): Promise<number>
-  /** Deletes one job (dead or not, unless running). */
-  remove(id: string): Promise<boolean>
-  /** Deletes every dead job; returns how many. */
-  purge(): Promise<number>
 }
 
 /** A queue of calls that can wait. Build it with `createQueue`. */
@@ -84,47 +71,20 @@ export interface CreateQueueOptions extends QueueOptions {
  */
 export function createQueue(options: CreateQueueOptions): BreakwaterQueue {
   const { onEvent, ...rest } = options
-  const listener = func<(event: QueueEvent) => void>('onEvent', onEvent) ?? (() => {})
+  const listener = quiet(func<(event: QueueEvent) => void>('onEvent', onEvent))
   const resolved = resolveQueueOptions(rest)
-  const runner: Runner | undefined = resolved.worker
-    ? createRunner(rest, resolved.redis)
-    : undefined
-  const safeListener = (event: QueueEvent) => {
-    try {
-      listener(event)
-    } catch {
-      // A listener's failure is not the job's.
-    }
-  }
-  const opening: Promise<QueueBackend> =
-    resolved.redis === undefined
-      ? Promise.resolve(new MemoryBackend(resolved, safeListener))
-      : openBullBackend(resolved, resolved.redis, safeListener)
-  opening.then((b) => runner && b.start(runner.run)).catch(() => {})
+  const runner = resolved.worker ? createRunner(rest, resolved) : undefined
+  const opening = openBackend(resolved, listener)
   let closed = false
+  // A close() before the worker could start must find it started, or never starting.
+  const starting = Promise.all([opening, runner?.ready()])
+    .then(([b]) => runner && !closed && b.start(runner.run))
+    .catch(() => {})
   const backend = async () => {
     if (closed) throw new TypeError(`queue ${resolved.name} used after close()`)
     return opening
   }
-  const submit = async (data: (key: string) => ReturnType<typeof httpJob>, o: JobOptions = {}) => {
-    const id = o.id === undefined ? randomUUID() : checkJobId('id', o.id)
-    const key = o.idempotencyKey === undefined ? id : checkJobId('idempotencyKey', o.idempotencyKey)
-    const delay = timerMs('delay', o.delay, 0)
-    await (await backend()).add(id, data(key), { delay })
-    return id
-  }
-  const shown = (info: JobInfo | undefined) =>
-    info === undefined ? undefined : { ...info, data: redact(info.data) }
-  const dead: DeadLetterList = {
-    list: async ({ start = 0, count = 100 } = {}) =>
-      (await (await backend()).dead(integer('start', start, 0), integer('count', count, 100))).map(
-        (i) => shown(i) as JobInfo,
-      ),
-    retry: async (id) => (await backend()).retry(id),
-    retryAll: async () => retryAll(await backend()),
-    remove: async (id) => (await backend()).remove(id),
-    purge: async () => (await backend()).purge(),
-  }
+  const submit = createSubmit(backend)
   return {
     add: async (request, o) => {
       const checked = checkRequest(request)
@@ -137,14 +97,18 @@ export function createQueue(options: CreateQueueOptions): BreakwaterQueue {
       }
       return submit((key) => ({ kind: 'call', name, args: checked, key }), o)
     },
-    get: async (id) => shown(await (await backend()).get(id)),
-    wait: async (id, o = {}) => shown(await waitFor(await backend(), id, o.timeout)) as JobInfo,
+    get: async (id) => {
+      const info = await (await backend()).get(id)
+      return info === undefined ? undefined : shown(info)
+    },
+    wait: async (id, o = {}) => shown(await waitFor(await backend(), id, o.timeout)),
     counts: async () => (await backend()).counts(),
-    dead,
+    dead: createDeadLetterList(backend),
     async close(o = {}) {
+      const timeout = timerMs('timeout', o.timeout, 10_000)
       if (closed) return
       closed = true
-      const timeout = timerMs('timeout', o.timeout, 10_000)
+      await starting
       try {
         await (await opening).close(timeout)
       } finally {
@@ -154,28 +118,34 @@ export function createQueue(options: CreateQueueOptions): BreakwaterQueue {
   }
 }
 
-async function retryAll(backend: QueueBackend): Promise<number> {
-  let sent = 0
-  // Each retry leaves the list, so the first page is always the next one.
-  for (let page = await backend.dead(0, 500); page.length > 0; page = await backend.dead(0, 500)) {
-    let moved = 0
-    for (const job of page) if (await backend.retry(job.id)) moved++
-    // Jobs that would not move (removed or taken meanwhile) must not keep the loop going.
-    if (moved === 0) return sent
-    sent += moved
+/** The listener, or nothing; a listener's failure is not the job's. */
+function quiet(listener: ((event: QueueEvent) => void) | undefined): (event: QueueEvent) => void {
+  return (event) => {
+    try {
+      listener?.(event)
+    } catch {
+      // Swallowed on purpose: the job's outcome stands whatever the listener does.
+    }
   }
-  return sent
 }
 
-async function waitFor(backend: QueueBackend, id: string, timeout: unknown): Promise<JobInfo> {
-  const limit = timerMs('timeout', timeout, 60_000)
-  const end = performance.now() + limit
-  for (let pause = 20; ; pause = Math.min(500, pause * 1.5)) {
-    const info = await backend.get(id)
-    if (info === undefined) throw new RangeError(`wait: no job ${JSON.stringify(id)}`)
-    if (info.state === 'completed' || info.state === 'dead') return info
-    const left = end - performance.now()
-    if (left <= 0) throw new TimeoutError(limit, `wait for job ${id}`)
-    await new Promise((resolve) => setTimeout(resolve, Math.min(pause, left)))
+/** The memory backend without `redis`; BullMQ on Redis with it. */
+function openBackend(
+  options: ResolvedQueueOptions,
+  onEvent: (event: QueueEvent) => void,
+): Promise<QueueBackend> {
+  return options.redis === undefined
+    ? Promise.resolve(new MemoryBackend(options, onEvent))
+    : openBullBackend(options, options.redis, onEvent)
+}
+
+/** Stores a job under its id (the caller's, or a fresh UUID) and resolves with the id. */
+function createSubmit(backend: () => Promise<QueueBackend>) {
+  return async (data: (key: string) => JobData, o: JobOptions = {}): Promise<string> => {
+    const id = o.id === undefined ? randomUUID() : checkJobId('id', o.id)
+    const key = o.idempotencyKey === undefined ? id : checkJobId('idempotencyKey', o.idempotencyKey)
+    const delay = timerMs('delay', o.delay, 0)
+    await (await backend()).add(id, data(key), { delay })
+    return id
   }
 }

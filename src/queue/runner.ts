@@ -2,6 +2,7 @@ import { canonicalJson } from '../core/key.js'
 import { show } from '../core/validate.js'
 import { type BreakwaterFetch, type CreateFetchOptions, createFetch } from '../fetch.js'
 import type { BreakwaterOptions } from '../options.js'
+import { undici } from '../transport/undici.js'
 import { type Wrapped, wrap } from '../wrap.js'
 import type { RunJob } from './backend.js'
 import type { HttpJobResult, JobData, QueuedRequest } from './job.js'
@@ -15,6 +16,8 @@ type Keyed = Wrapped<[key: string, args: unknown[]], unknown>
 export interface Runner {
   readonly run: RunJob
   readonly has: (name: string) => boolean
+  /** Resolves once what the jobs run through is loaded: the worker starts then. */
+  ready(): Promise<void>
   /** Closes what the runner made (never a fetch it was given). */
   close(): Promise<void>
 }
@@ -27,19 +30,26 @@ const safe = new Set(['GET', 'HEAD', 'OPTIONS'])
  * validated there. Each job's key goes with its call as the idempotency key, so that on a
  * shared Redis a re-run (after a crash, a lost lease) replays the recorded outcome.
  */
-export function createRunner(options: QueueOptions, redis: string | undefined): Runner {
+export function createRunner(
+  options: QueueOptions,
+  { redis, lease }: { readonly redis: string | undefined; readonly lease: number },
+): Runner {
   const shared: BreakwaterOptions = redis === undefined ? {} : { redis }
   const given = typeof options.fetch === 'function' ? options.fetch : undefined
   const fetchOptions = (given === undefined ? options.fetch : undefined) as
     | CreateFetchOptions
     | undefined
-  const fetch: BreakwaterFetch = given ?? createFetch({ ...shared, ...fetchOptions })
+  const fetch: BreakwaterFetch =
+    given ?? createFetch({ ...shared, ...queueDefaults(fetchOptions, lease) })
   const functions = new Map<string, Keyed>()
   for (const [name, fn] of Object.entries(options.functions ?? {})) {
     if (typeof fn !== 'function') {
       throw new TypeError(`functions.${name} must be a function, got ${show(fn)}`)
     }
-    functions.set(name, keyedWrap(name, fn, { ...shared, ...options.breakwater }))
+    functions.set(
+      name,
+      keyedWrap(name, fn, { ...shared, ...queueDefaults(options.breakwater, lease) }),
+    )
   }
   const headers = options.headers ?? {}
   const run: RunJob = async (data, { signal }) => {
@@ -53,6 +63,11 @@ export function createRunner(options: QueueOptions, redis: string | undefined): 
   return {
     run,
     has: (name) => functions.has(name),
+    // A fresh worker would otherwise load undici under its first jobs, whose tokens are taken
+    // by then: they would all go at once when it is loaded, a burst a strict server refuses.
+    ready: async () => {
+      await undici()
+    },
     async close() {
       await Promise.all([
         given === undefined ? fetch.close() : undefined,
@@ -60,6 +75,28 @@ export function createRunner(options: QueueOptions, redis: string | undefined): 
       ])
     },
   }
+}
+
+/**
+ * The options of an instance the queue makes, with two defaults of its own unless given:
+ * `retry.maxRetryAfter` 0, so that a server that asks for time gets it through the queue (the
+ * job is put off, `paused`, and its worker takes the next one) instead of a worker sleeping it
+ * out; and `idempotency.lease` the queue's `lease`, so that the key of a job whose worker died
+ * is free when the job is taken up again, not half a minute later.
+ */
+function queueDefaults<T extends BreakwaterOptions>(options: T | undefined, lease: number): T {
+  return {
+    ...options,
+    retry: withDefault(options?.retry, { maxRetryAfter: 0 }),
+    idempotency: withDefault(options?.idempotency, { lease }),
+  } as T
+}
+
+/** `given` over `defaults` when it is an object or absent; anything else (false, or a mistake
+ * the instance will name) as it is. */
+function withDefault(given: unknown, defaults: object): unknown {
+  const plain = given === undefined || (typeof given === 'object' && given !== null)
+  return plain ? { ...defaults, ...given } : given
 }
 
 function keyedWrap(name: string, fn: Fn, options: BreakwaterOptions): Keyed {

@@ -184,6 +184,27 @@ describe('createIdempotencyStage', () => {
     await first
   })
 
+  it('holds its key for idempotency.lease, renewed every third of it while the call runs', async () => {
+    const leases: [string, number][] = []
+    class LeaseLog extends LoggedStore {
+      override claim(recordKey: string, fingerprint: string, leaseMs: number) {
+        leases.push(['claim', leaseMs])
+        return super.claim(recordKey, fingerprint, leaseMs)
+      }
+      override renew(recordKey: string, token: string, leaseMs: number) {
+        leases.push(['renew', leaseMs])
+        return super.renew(recordKey, token, leaseMs)
+      }
+    }
+    const { stage } = setup({ lease: 150 }, new LeaseLog())
+    const { next, answer } = held()
+    const first = stage(post({ idempotencyKey: 'order-15' }), next)
+    await vi.waitFor(() => expect(leases).toContainEqual(['renew', 150]), { timeout: 2_000 })
+    answer(httpOutcome(201))
+    await first
+    expect(leases[0]).toEqual(['claim', 150])
+  })
+
   it('stops a waiting duplicate when its caller aborts', async () => {
     const { stage } = setup()
     const { next, answer } = held()

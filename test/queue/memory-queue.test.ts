@@ -77,6 +77,29 @@ describe('createQueue in memory', () => {
     expect(info.history[1]).toMatchObject({ delay: 30 })
   })
 
+  it("puts a job off for a server's Retry-After rather than sleeping it out in the call", async () => {
+    up.handle((_req, res, _seen, index) =>
+      index === 0 ? reply(res, 429, '', { 'retry-after-ms': '40' }) : reply(res, 200, 'ok'),
+    )
+    // The call's own retries are on (the default): a 500 would be retried in the call.
+    const q = queue({ attempts: 1, fetch: { cache: false } })
+    const info = await q.wait(await q.add({ url: up.url }), { timeout: 5_000 })
+    expect(info).toMatchObject({ state: 'completed', attemptsMade: 1 })
+    expect(info.history.map((h) => h.event)).toEqual(['started', 'paused', 'started', 'completed'])
+    expect(info.history[1]).toMatchObject({ delay: 40 })
+    expect(up.requests).toHaveLength(2)
+  })
+
+  it('keeps a maxRetryAfter given in the fetch options', async () => {
+    up.handle((_req, res, _seen, index) =>
+      index === 0 ? reply(res, 429, '', { 'retry-after-ms': '20' }) : reply(res, 200, 'ok'),
+    )
+    const q = queue({ fetch: { cache: false, retry: { maxRetryAfter: 1_000, baseDelay: 1 } } })
+    const info = await q.wait(await q.add({ url: up.url }), { timeout: 5_000 })
+    expect(info.history.map((h) => h.event)).toEqual(['started', 'completed'])
+    expect(up.requests).toHaveLength(2)
+  })
+
   it('retries a dead job from the list and completes it once the upstream is fixed', async () => {
     up.handle((_req, res) => reply(res, 503, 'down'))
     const q = queue({ attempts: 2 })

@@ -1,4 +1,5 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { createFetch } from '../../src/index.js'
 import { type BreakwaterQueue, createQueue } from '../../src/queue/index.js'
 import { rawClient, redisUrl, testNamespace } from '../helpers/redis.js'
 import { runCli } from '../helpers/run-cli.js'
@@ -50,6 +51,24 @@ describe('createQueue on Redis (BullMQ)', () => {
     expect(info.history.map((h) => h.event)).toEqual(['started', 'completed'])
     expect(await q.add({ method: 'POST', url: up.url, body: 'y' }, { id: 'post-1' })).toBe('post-1')
     await new Promise((r) => setTimeout(r, 100))
+    expect(up.requests).toHaveLength(1)
+  })
+
+  it('replays the recorded outcome when a job whose call was recorded runs again', async () => {
+    up.handle((_req, res) => reply(res, 201, 'made once'))
+    // A run that recorded its call and died before the queue heard of it, as seen from Redis.
+    const earlier = createFetch({ redis: redisUrl(), namespace: `${prefix}-bw`, cache: false })
+    const request = { method: 'POST', url: `${up.url}/orders`, body: '{"n":7}' }
+    await (
+      await earlier(request.url, { ...request, breakwater: { idempotencyKey: 'rec-1' } })
+    ).text()
+    await earlier.close()
+    const { q } = queue()
+    const info = await q.wait(await q.add(request, { id: 'rec-1' }), { timeout: 10_000 })
+    expect(info).toMatchObject({
+      state: 'completed',
+      result: { status: 201, body: 'made once', replayed: true },
+    })
     expect(up.requests).toHaveLength(1)
   })
 
