@@ -9,6 +9,7 @@ import {
   serverErrors,
   type TokenBudget,
 } from './preset.js'
+import { anthropicStreamCommit } from './stream-commit.js'
 import { estimateInputTokens, requestedOutputTokens } from './tokens.js'
 import { usageOf } from './usage.js'
 
@@ -91,6 +92,7 @@ export function anthropic(options?: AnthropicPresetOptions): BreakwaterOptions {
       buckets: { requests: 'rpm', inputTokens: 'inputTpm', outputTokens: 'outputTpm' },
       statuses: [408, 409, 429, ...serverErrors],
       retryOn,
+      streamCommit: anthropicStreamCommit,
     },
     rpm === undefined ? [] : [{ name: 'requests', perMinute: rpm }],
     budgets,
