@@ -90,19 +90,27 @@ const openaiFailure = (error: Record<string, unknown>) => ({
   body: { error },
 })
 
-/** A chat chunk commits once a choice writes something or ends; a role-only chunk is held. */
+/** Something written: a non-empty string or list, or an object (a call, audio). */
+function isWritten(value: unknown): boolean {
+  if (typeof value === 'string' || Array.isArray(value)) return value.length > 0
+  return isObject(value)
+}
+
+/**
+ * A chat chunk commits once a choice writes something (content, a refusal, tool calls, and
+ * what compatible APIs add, such as `reasoning_content`) or ends; a role-only chunk is held.
+ */
 function chatVerdict(chunk: Record<string, unknown>): StreamVerdict {
   const choices = Array.isArray(chunk.choices) ? chunk.choices : []
   // The closing usage chunk (`stream_options.include_usage`) has no choices: it ends the answer.
   if (choices.length === 0) return isObject(chunk.usage) ? 'commit' : 'hold'
-  const written = (value: unknown) =>
-    (typeof value === 'string' || Array.isArray(value)) && value.length > 0
   for (const choice of choices) {
     if (!isObject(choice)) continue
     if (choice.finish_reason !== null && choice.finish_reason !== undefined) return 'commit'
     const delta = isObject(choice.delta) ? choice.delta : {}
-    const fields = [delta.content, delta.refusal, delta.tool_calls, delta.annotations]
-    if (fields.some(written) || isObject(delta.function_call)) return 'commit'
+    for (const [field, value] of Object.entries(delta)) {
+      if (field !== 'role' && isWritten(value)) return 'commit'
+    }
   }
   return 'hold'
 }

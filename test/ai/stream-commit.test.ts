@@ -66,6 +66,10 @@ describe('openaiStreamCommit', () => {
     expect(openaiStreamCommit(data({ choices: [] }))).toBe('hold')
     expect(openaiStreamCommit(data(chunk({ content: 'Hi' })))).toBe('commit')
     expect(openaiStreamCommit(data(chunk({ tool_calls: [{ index: 0 }] })))).toBe('commit')
+    expect(openaiStreamCommit(data(chunk({ content: null, reasoning_content: 'Hm' })))).toBe(
+      'commit',
+    )
+    expect(openaiStreamCommit(data(chunk({ role: 'assistant', refusal: null })))).toBe('hold')
     expect(openaiStreamCommit(data(chunk({}, 'stop')))).toBe('commit')
     expect(openaiStreamCommit(data({ choices: [], usage: { prompt_tokens: 1 } }))).toBe('commit')
     expect(openaiStreamCommit(data('[DONE]'))).toBe('commit')
