@@ -4,7 +4,7 @@ import type { Stage } from '../core/stage.js'
 import { isEventStream } from '../http/content-type.js'
 import { headerOf } from '../http/headers.js'
 import type { ResolvedStream } from './options.js'
-import { readToCommit, readWithin } from './read-ahead.js'
+import { type ReadAhead, readToCommit, readWithin } from './read-ahead.js'
 import { committedBody, failedOutcome, truncated } from './stream-bodies.js'
 
 type LiveStream = HttpOutcome & { readonly body: ReadableStream<Uint8Array> }
@@ -43,7 +43,7 @@ export function createStreamStage(ctx: StageContext, stream: ResolvedStream): St
     if (commit === undefined) {
       return { ...live, body: committedBody(undefined, reader, idleTimeout, ctx.timers, onIdle) }
     }
-    let ahead: Awaited<ReturnType<typeof readToCommit>>
+    let ahead: ReadAhead
     try {
       ahead = await readToCommit(() => readWithin(reader, idleTimeout, ctx.timers, onIdle), commit)
     } catch (error) {
