@@ -54,6 +54,7 @@ export function createStreamStage(ctx: StageContext, stream: ResolvedStream): St
       return { ...live, body: committedBody(ahead.held, reader, idleTimeout, ctx.timers, onIdle) }
     }
     reader.cancel().catch(() => {})
+    ctx.counters.streamErrors++
     return failedOutcome(live, ahead.kind === 'failed' ? ahead.failure : truncated)
   }
 }

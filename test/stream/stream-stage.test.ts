@@ -30,7 +30,7 @@ describe('the stream stage through createFetch', () => {
     expect(res.status).toBe(200)
     expect(await res.text()).toBe(content(1))
     expect(up.requests).toHaveLength(2)
-    expect(fetch.stats().retries).toBe(1)
+    expect(fetch.stats()).toMatchObject({ retries: 1, streamErrors: 1 })
   })
 
   it('fails on an error that comes before content in the same chunk', async () => {
@@ -64,6 +64,7 @@ describe('the stream stage through createFetch', () => {
     const res = await fetch(`${up.url}/s`, post)
     expect(res.status).toBe(502)
     expect(up.requests).toHaveLength(2)
+    expect(fetch.stats().streamErrors).toBe(2)
     await res.body?.cancel()
   })
 
