@@ -133,6 +133,17 @@ describe('Anthropic streams through breakwater', () => {
     expect(mock.requests).toHaveLength(2)
   })
 
+  it('with cacheStreams, stores the retry of a failed start and replays it whole', async () => {
+    const client = await connect({ cacheStreams: true, cacheNonDeterministic: true })
+    mock.script({ events: [messageStart('msg_failed'), overloaded] })
+    const first = await client.messages.stream(ask).finalMessage()
+    const second = await client.messages.stream(ask).finalMessage()
+    expect(first.id).toBe('msg_1')
+    expect(second).toEqual(first)
+    expect(mock.requests).toHaveLength(2)
+    expect(fetch.stats()).toMatchObject({ cacheHits: 1, streamErrors: 1 })
+  })
+
   it('passes an error after content through to the caller: it cannot be taken back', async () => {
     const client = await connect()
     mock.script({ events: [messageStart('msg_0'), textStart, textDelta('Calm '), overloaded] })
