@@ -1,6 +1,7 @@
 import { integer } from '../core/validate.js'
 import type { BreakwaterOptions } from '../options.js'
 import type { RetryContext } from '../retry/options.js'
+import { streamErrorHeader } from '../stream/stream-bodies.js'
 import {
   assemble,
   limit,
@@ -32,6 +33,8 @@ export interface AnthropicPresetOptions
  */
 function retryOn(context: RetryContext): boolean | undefined {
   if (context.status !== 429 || context.header('x-should-retry') !== undefined) return undefined
+  // A `rate_limit_error` inside a stream: a spend limit refuses the request before it streams.
+  if (context.header(streamErrorHeader) !== undefined) return undefined
   const told = context.header('retry-after') ?? context.header('retry-after-ms')
   return told === undefined ? false : undefined
 }

@@ -113,6 +113,17 @@ describe('Anthropic streams through breakwater', () => {
     expect(mock.requests).toHaveLength(2)
   })
 
+  it('retries a rate_limit_error before content, which no spend limit sends', async () => {
+    const client = await connect()
+    const limited = {
+      event: 'error',
+      data: { type: 'error', error: { type: 'rate_limit_error', message: 'slow down' } },
+    }
+    mock.script({ events: [limited] })
+    expect((await client.messages.stream(ask).finalMessage()).id).toBe('msg_1')
+    expect(mock.requests).toHaveLength(2)
+  })
+
   it('opens the breaker on errors before content, like on 529s', async () => {
     const client = await connect(
       { retry: false },
