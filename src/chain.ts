@@ -14,6 +14,7 @@ import type { Part, PartFactory, Shared } from './part.js'
 import { rateLimitPart } from './ratelimit/part.js'
 import { RedisConnection } from './redis/connection.js'
 import { retryPart } from './retry/part.js'
+import { streamPart } from './stream/part.js'
 import { timeoutPart } from './timeout/part.js'
 
 /**
@@ -30,6 +31,7 @@ export const chain: readonly PartFactory[] = [
   rateLimitPart, // every attempt takes its cost from its buckets, or waits its turn
   concurrencyPart, // at most n attempts in flight
   timeoutPart, // per attempt, to the body's last byte
+  streamPart, // hold an event stream back until its first content event; time its gaps
 ]
 
 /** One configured chain, shared by a front door and all of its calls. */

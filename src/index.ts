@@ -52,6 +52,13 @@ export type {
   RetryContext,
   RetryOptions,
 } from './retry/options.js'
+export type { StreamOptions } from './stream/options.js'
+export type {
+  StreamCommit,
+  StreamEvent,
+  StreamFailure,
+  StreamVerdict,
+} from './stream/verdict.js'
 export type {
   FetchHeaders,
   FetchInit,

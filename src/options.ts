@@ -42,9 +42,13 @@ import {
   resolveRetry,
   retryDefaults,
 } from './retry/options.js'
+import { type ResolvedStream, resolveStream, type StreamOptions } from './stream/options.js'
 
-/** Everything `createFetch` and `wrap` accept; every part is optional, `false` turns it off. */
-export interface BreakwaterOptions {
+/**
+ * Everything `createFetch` and `wrap` accept; every part is optional, `false` turns it off.
+ * `streamCommit` and `streamIdleTimeout` are `StreamOptions`'.
+ */
+export interface BreakwaterOptions extends StreamOptions {
   /** Prefix of every stored key. @default 'bw' */
   namespace?: string
   /** Share cache, coalescing, buckets and records across processes through Redis. @default off */
@@ -54,8 +58,8 @@ export interface BreakwaterOptions {
   coalesce?: boolean
   retry?: RetryOptions | false
   /**
-   * ms per attempt, to the body's last byte (an event stream's: to its headers); 0 turns it
-   * off. @default 30_000
+   * ms per attempt, to the body's last byte (an event stream's: to its headers, or with
+   * `streamCommit` to its commit); 0 turns it off. @default 30_000
    */
   timeout?: number
   breaker?: BreakerOptions | false
@@ -83,6 +87,7 @@ export interface ResolvedOptions {
   readonly coalesce: boolean
   readonly retry: ResolvedRetry | false
   readonly timeout: number
+  readonly stream: ResolvedStream | false
   readonly breaker: ResolvedBreaker | false
   readonly rateLimit: readonly ResolvedBucket[]
   readonly concurrency: ResolvedConcurrency | false
@@ -109,6 +114,8 @@ export const optionNames = [
   'coalesce',
   'retry',
   'timeout',
+  'streamCommit',
+  'streamIdleTimeout',
   'breaker',
   'rateLimit',
   'concurrency',
@@ -153,6 +160,7 @@ export function resolveOptions(
     coalesce: boolean('coalesce', o.coalesce, defaults.coalesce),
     retry: resolveRetry(o.retry),
     timeout: timerMs('timeout', o.timeout, defaults.timeout),
+    stream: resolveStream(o),
     breaker: resolveBreaker(o.breaker),
     rateLimit: resolveRateLimit(o.rateLimit),
     concurrency: resolveConcurrency(o.concurrency),

@@ -12,6 +12,7 @@ import type { Part, PartFactory } from '../src/part.js'
 import { rateLimitPart } from '../src/ratelimit/part.js'
 import { RedisConnection } from '../src/redis/connection.js'
 import { retryPart } from '../src/retry/part.js'
+import { streamPart } from '../src/stream/part.js'
 import { timeoutPart } from '../src/timeout/part.js'
 import { httpOutcome, makeCall } from './helpers/call.js'
 import { redisUrl, testNamespace } from './helpers/redis.js'
@@ -34,6 +35,7 @@ const named: readonly (readonly [string, PartFactory])[] = [
   ['rateLimit', rateLimitPart],
   ['concurrency', concurrencyPart],
   ['timeout', timeoutPart],
+  ['stream', streamPart],
 ]
 
 /** A transport the test holds: it counts what reaches it and answers 200, or waits if told. */
@@ -93,7 +95,7 @@ function logging(name: string, log: string[], extra: Partial<Part> = {}): PartFa
 }
 
 describe('chain', () => {
-  it('lists the parts outermost first: cache down to the timeout', () => {
+  it('lists the parts outermost first: cache down to the stream commit', () => {
     expect(chain).toEqual(named.map(([, factory]) => factory))
   })
 })

@@ -1,6 +1,7 @@
 import { integer } from '../core/validate.js'
 import type { BreakwaterOptions } from '../options.js'
 import type { RetryContext } from '../retry/options.js'
+import { streamErrorHeader } from '../stream/stream-bodies.js'
 import {
   assemble,
   limit,
@@ -9,6 +10,7 @@ import {
   serverErrors,
   type TokenBudget,
 } from './preset.js'
+import { anthropicStreamCommit } from './stream-commit.js'
 import { estimateInputTokens, requestedOutputTokens } from './tokens.js'
 import { usageOf } from './usage.js'
 
@@ -31,6 +33,8 @@ export interface AnthropicPresetOptions
  */
 function retryOn(context: RetryContext): boolean | undefined {
   if (context.status !== 429 || context.header('x-should-retry') !== undefined) return undefined
+  // A `rate_limit_error` inside a stream: a spend limit refuses the request before it streams.
+  if (context.header(streamErrorHeader) !== undefined) return undefined
   const told = context.header('retry-after') ?? context.header('retry-after-ms')
   return told === undefined ? false : undefined
 }
@@ -91,6 +95,7 @@ export function anthropic(options?: AnthropicPresetOptions): BreakwaterOptions {
       buckets: { requests: 'rpm', inputTokens: 'inputTpm', outputTokens: 'outputTpm' },
       statuses: [408, 409, 429, ...serverErrors],
       retryOn,
+      streamCommit: anthropicStreamCommit,
     },
     rpm === undefined ? [] : [{ name: 'requests', perMinute: rpm }],
     budgets,

@@ -11,6 +11,7 @@ import {
   serverErrors,
   type TokenBudget,
 } from './preset.js'
+import { geminiStreamCommit } from './stream-commit.js'
 import { estimateInputTokens } from './tokens.js'
 import { usageOf } from './usage.js'
 
@@ -115,6 +116,7 @@ export function gemini(options?: GeminiPresetOptions): BreakwaterOptions {
       statuses: [408, 429, ...serverErrors],
       retryOn,
       retryAfter,
+      streamCommit: geminiStreamCommit,
     },
     requests,
     budgets,

@@ -10,6 +10,7 @@ import {
   serverErrors,
   type TokenBudget,
 } from './preset.js'
+import { openaiStreamCommit } from './stream-commit.js'
 import { estimateInputTokens, requestedOutputTokens } from './tokens.js'
 import { usageOf } from './usage.js'
 
@@ -79,6 +80,7 @@ export function openai(options?: OpenAIPresetOptions): BreakwaterOptions {
       buckets: { requests: 'rpm', tokens: 'tpm' },
       statuses: [408, 409, 429, ...serverErrors],
       retryOn,
+      streamCommit: openaiStreamCommit,
     },
     rpm === undefined ? [] : [{ name: 'requests', perMinute: rpm }],
     budgets,

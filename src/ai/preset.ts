@@ -9,6 +9,7 @@ import { boolean, checkKeys, number, show } from '../core/validate.js'
 import type { BreakwaterOptions } from '../options.js'
 import type { RateLimitBucketOptions, ServerLimit } from '../ratelimit/options.js'
 import type { RetryContext, RetryOptions } from '../retry/options.js'
+import type { StreamCommit } from '../stream/verdict.js'
 import { type CachePolicy, isCacheableCall } from './deterministic.js'
 import { isErrorAnswer } from './error-body.js'
 import { type Params, paramsOf } from './params.js'
@@ -40,10 +41,16 @@ export interface PresetOptions<B extends string = string> {
    */
   retry?: Omit<RetryOptions, 'statuses' | 'retryOn' | 'retryAfter'> | false
   /**
-   * ms per attempt, to the body's last byte (an event stream's: to its headers).
+   * ms per attempt, to the body's last byte (a stream's: to its first content event).
    * @default 600_000, as the SDKs
    */
   timeout?: number
+  /**
+   * ms a stream may go without a byte: before its first content event the attempt is retried,
+   * after it the stream errors with `TimeoutError`. 0: no limit. @default 0 (a reasoning model
+   * may think for minutes before it writes)
+   */
+  streamIdleTimeout?: number
   /** ms a call may wait for its budget before `RateLimitError`. @default 60_000 */
   maxWait?: number
   /** One budget per value (per API key, per model...). @default the call's origin */
@@ -56,6 +63,7 @@ const presetOptionNames = [
   'cacheStreams',
   'retry',
   'timeout',
+  'streamIdleTimeout',
   'maxWait',
   'key',
   'burst',
@@ -116,6 +124,8 @@ export interface ProviderRules {
   readonly statuses: readonly number[]
   readonly retryOn: (context: RetryContext) => boolean | undefined
   readonly retryAfter?: (context: RetryContext) => number | undefined
+  /** Where the provider's streams are committed, and what their error events stand for. */
+  readonly streamCommit: StreamCommit
 }
 
 /** Every 5xx but 501 and 505, which another attempt cannot cure. */
@@ -169,6 +179,8 @@ export function assemble(
   ]
   const options: BreakwaterOptions = {
     timeout: o.timeout ?? 600_000,
+    streamCommit: rules.streamCommit,
+    ...(o.streamIdleTimeout === undefined ? {} : { streamIdleTimeout: o.streamIdleTimeout }),
     retry:
       o.retry === false
         ? false

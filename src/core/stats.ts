@@ -28,8 +28,13 @@ export interface Stats {
   readonly idempotentReplays: number
   /** Cache store operations that failed (counted apart from misses). */
   readonly cacheErrors: number
-  /** Attempts that ran past `timeout`. */
+  /** Attempts that ran past `timeout`, and event streams silent past `streamIdleTimeout`. */
   readonly timeouts: number
+  /**
+   * Attempts whose event stream failed before its first content event (an error event, or a
+   * close), with `streamCommit`: each one answered as the status it stands for.
+   */
+  readonly streamErrors: number
   /**
    * Redis operations that failed, ran past `redis.timeout`, or were not sent because Redis is
    * marked down (its breaker is open). Replies that Redis did send, such as a wrong type under
@@ -73,6 +78,7 @@ export class Counters implements Record<CounterName, number> {
   idempotentReplays = 0
   cacheErrors = 0
   timeouts = 0
+  streamErrors = 0
   redisErrors = 0
   redisFallbacks = 0
   partitionRejects = 0
@@ -96,6 +102,7 @@ export class Counters implements Record<CounterName, number> {
       idempotentReplays: this.idempotentReplays,
       cacheErrors: this.cacheErrors,
       timeouts: this.timeouts,
+      streamErrors: this.streamErrors,
       redisErrors: this.redisErrors,
       redisFallbacks: this.redisFallbacks,
       partitionRejects: this.partitionRejects,

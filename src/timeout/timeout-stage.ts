@@ -19,7 +19,8 @@ import { headerOf } from '../http/headers.js'
  * A live body (not shared, or too large to buffer) is held to the same limit: it is handed on
  * at once, and errors with the `TimeoutError` (or the caller's abort reason) if it has not
  * ended by then, which also releases the connection of a body nobody reads. An event stream
- * is exempt once its headers are in: it may rightly run for minutes.
+ * is exempt once the attempt hands it on (at its headers, or at its commit when the stream
+ * stage below reads it ahead): it may rightly run for minutes.
  */
 export function createTimeoutStage(ctx: StageContext): Stage {
   return (call, next) => {

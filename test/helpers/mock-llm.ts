@@ -16,6 +16,13 @@ export interface Fault {
   readonly headers?: Record<string, string>
   /** JSON body; the provider's error shape for `status` when left out. */
   readonly body?: unknown
+  /**
+   * Events sent as a 200 event stream in place of the answer: an error inside a 200, or the
+   * start of an answer that `stall` then leaves hanging.
+   */
+  readonly events?: readonly { event?: string; data: unknown }[]
+  /** With `events`: send nothing more after them, and keep the stream open. */
+  readonly stall?: boolean
 }
 
 /**
@@ -171,6 +178,10 @@ export async function startLlmServer(
     if (server.latency > 0) await delay(server.latency)
     const fault = faults.shift()
     if (fault?.latency !== undefined) await delay(fault.latency)
+    if (fault?.events !== undefined) {
+      await writeEvents(res, fault.events, fault.headers, 2, fault.stall !== true)
+      return
+    }
     if (fault?.status !== undefined) {
       res.writeHead(fault.status, { 'content-type': 'application/json', ...fault.headers })
       res.end(JSON.stringify(fault.body ?? errorBody(fault.status)))
@@ -181,12 +192,16 @@ export async function startLlmServer(
   return Object.assign(server, { url: upstream.url, upstream, requests: upstream.requests })
 }
 
-/** Writes `events` as server-sent events, one network write each, `gap` ms apart. */
+/**
+ * Writes `events` as server-sent events, one network write each, `gap` ms apart; `end: false`
+ * leaves the stream open (a stall), to be ended when the server closes its connections.
+ */
 export async function writeEvents(
   res: ServerResponse,
   events: readonly { event?: string; data: unknown }[],
   headers: Record<string, string> = {},
   gap = 2,
+  end = true,
 ): Promise<void> {
   res.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
@@ -198,7 +213,7 @@ export async function writeEvents(
     res.write(`${event === undefined ? '' : `event: ${event}\n`}data: ${payload}\n\n`)
     await delay(gap)
   }
-  res.end()
+  if (end) res.end()
 }
 
 /** The reply of the mock's model: names the request it answers, so tests can tell answers apart. */
