@@ -1,6 +1,7 @@
 import { integer } from '../core/validate.js'
 import type { BreakwaterOptions } from '../options.js'
 import type { RetryContext } from '../retry/options.js'
+import { withBodyModel } from './pool.js'
 import {
   assemble,
   limit,
@@ -91,6 +92,7 @@ export function anthropic(options?: AnthropicPresetOptions): BreakwaterOptions {
       buckets: { requests: 'rpm', inputTokens: 'inputTpm', outputTokens: 'outputTpm' },
       statuses: [408, 409, 429, ...serverErrors],
       retryOn,
+      wire: { auth: (key) => ({ 'x-api-key': key }), withModel: withBodyModel },
     },
     rpm === undefined ? [] : [{ name: 'requests', perMinute: rpm }],
     budgets,

@@ -2,6 +2,7 @@ import type { BreakwaterOptions } from '../options.js'
 import type { RetryContext } from '../retry/options.js'
 import { errorOf } from './error-body.js'
 import { isRecord } from './params.js'
+import { withPathModel } from './pool.js'
 import {
   assemble,
   limit,
@@ -115,6 +116,7 @@ export function gemini(options?: GeminiPresetOptions): BreakwaterOptions {
       statuses: [408, 429, ...serverErrors],
       retryOn,
       retryAfter,
+      wire: { auth: (key) => ({ 'x-goog-api-key': key }), withModel: withPathModel },
     },
     requests,
     budgets,
