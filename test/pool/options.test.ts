@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest'
 import { createFetch } from '../../src/fetch.js'
-import { resolvePool } from '../../src/pool/options.js'
+import { type ResolvedPool, resolvePool } from '../../src/pool/options.js'
 import { wrap } from '../../src/wrap.js'
+
+/** The pool `value` resolves to; these tests all turn it on. */
+function on(value: unknown): ResolvedPool {
+  const pool = resolvePool(value)
+  if (pool === false) throw new Error('pool is on')
+  return pool
+}
 
 describe('resolvePool', () => {
   it('is off unless given', () => {
@@ -10,25 +17,25 @@ describe('resolvePool', () => {
   })
 
   it('makes the call as it is the one target when only fallbacks are given', () => {
-    const pool = resolvePool({ fallbacks: [{ name: 'backup', origin: 'http://127.0.0.1:9' }] })
-    expect(pool && pool.targets.map((t) => [t.name, t.tier])).toEqual([
+    const pool = on({ fallbacks: [{ name: 'backup', origin: 'http://127.0.0.1:9' }] })
+    expect(pool.targets.map((t) => [t.name, t.tier])).toEqual([
       ['primary', 0],
       ['backup', 1],
     ])
   })
 
   it('gives each fallback a tier of its own, after the targets', () => {
-    const pool = resolvePool({
+    const pool = on({
       targets: [{ name: 'a' }, { name: 'b', weight: 2 }],
       fallbacks: [{ name: 'c' }, { name: 'd' }],
     })
-    expect(pool && pool.targets.map((t) => [t.name, t.tier, t.weight])).toEqual([
+    expect(pool.targets.map((t) => [t.name, t.tier, t.weight])).toEqual([
       ['a', 0, 1],
       ['b', 0, 2],
       ['c', 1, 1],
       ['d', 2, 1],
     ])
-    expect(pool && pool.cooldown).toBe(10_000)
+    expect(pool.cooldown).toBe(10_000)
   })
 
   it('names the option and the value it refuses', () => {
