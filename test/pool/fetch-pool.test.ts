@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { BreakwaterEvent } from '../../src/core/events.js'
 import { type BreakwaterFetch, type CreateFetchOptions, createFetch } from '../../src/fetch.js'
-import { createManualTime } from '../helpers/manual-time.js'
+import { createManualTime, flushMicrotasks } from '../helpers/manual-time.js'
 import { reply, startUpstream, type Upstream } from '../helpers/upstream.js'
 
 describe('createFetch with a pool', () => {
@@ -120,6 +120,31 @@ describe('createFetch with a pool', () => {
     expect(b.requests).toHaveLength(1)
     await expect(fetch('http://pool.invalid/3')).rejects.toMatchObject({ code: 'RATE_LIMITED' })
     expect(fetch.stats().failovers).toBe(1)
+  })
+
+  it('passes over a target whose buckets are in debt while another can start calls sooner', async () => {
+    const time = createManualTime()
+    const fetch = make({
+      clock: time,
+      timers: time,
+      retry: false,
+      rateLimit: { name: 'rps', perSecond: 1, capacity: 1 },
+      pool: { targets: two() },
+    })
+    // a's bucket owes 5 tokens (another caller spent them): it could start a call in 6 s.
+    fetch.adjust('rps', `${a.url} via a`, -5)
+    const waits: number[] = []
+    for (let i = 0; i < 3; i++) {
+      const pending = fetch(`http://pool.invalid/${i}`)
+      await flushMicrotasks()
+      await time.advance(i === 0 ? 0 : 1_000)
+      expect((await pending).status).toBe(200)
+    }
+    for (const e of events) if (e.type === 'throttled') waits.push(e.wait)
+    // b starts one call a second; a, 6 s away, is never the soonest.
+    expect(a.requests).toHaveLength(0)
+    expect(b.requests).toHaveLength(3)
+    expect(waits).toEqual([1_000, 1_000])
   })
 
   it('tries the fallbacks in order after the targets, built by request()', async () => {
