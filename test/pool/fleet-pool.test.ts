@@ -50,11 +50,11 @@ async function startKeyedQuota(perSecond: number, burst: number) {
 }
 
 describe('a pool of keys shared by many processes on Redis', () => {
-  // The minute scaled down to 3 s: each key's 60 requests a minute are 20 a second. The mock
+  // The minute scaled down to 6 s: each key's 60 requests a minute are 10 a second. The mock
   // holds a burst of 10 per key (a sixth of its minute); breakwater's buckets 2, which leaves
-  // 400 ms of room for the jitter between a start granted on Redis and the request's arrival:
+  // 800 ms of room for the jitter between a start granted on Redis and the request's arrival:
   // four busy processes on a small machine start some calls late, which then land together.
-  const minute = 3_000
+  const minute = 6_000
   const perMinute = 60
   const perSecond = (perMinute * 1_000) / minute
   const offeredPerMinute = 170
