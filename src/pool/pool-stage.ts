@@ -74,14 +74,16 @@ export function createPoolStage(
       untried.splice(untried.indexOf(index), 1)
       const targeted = await via(index)
       const ending = await endingOf(next, targeted)
-      const failover = call.signal?.aborted
-        ? undefined
-        : failoverOf(ending, pool.failover, call.resendable, ctx.clock.now())
+      const now = ctx.clock.now()
+      // Past its deadline, no target could answer the call: the failure is the call's, not the
+      // target's, and no other target is tried or cooled down for it.
+      const over =
+        call.signal?.aborted === true || (call.deadline !== undefined && now >= call.deadline)
+      const failover = over ? undefined : failoverOf(ending, pool.failover, call.resendable, now)
       cool(index, ending, failover)
       const name = (targets[index] as (typeof targets)[number]).name
       if (failover === undefined || untried.length === 0) {
-        if (failover === undefined && !call.signal?.aborted)
-          report(ctx, targeted, name, failovers, served, index)
+        if (failover === undefined && !over) report(ctx, targeted, name, failovers, served, index)
         if (ending.ok) return ending.outcome
         throw ending.error
       }

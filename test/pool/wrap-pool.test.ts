@@ -105,6 +105,39 @@ describe('wrap with a pool', () => {
     }
   })
 
+  it('tries no other target once the call is past its deadline', async () => {
+    let now = 0
+    let fallbacks = 0
+    const create = wrap(
+      async () => {
+        // The target took 5 s to fail: the call's 1 s deadline has passed.
+        now += 5_000
+        throw apiError(503)
+      },
+      {
+        clock: { now: () => now },
+        retry: false,
+        pool: {
+          fallbacks: [
+            {
+              name: 'b',
+              fn: async () => {
+                fallbacks++
+              },
+            },
+          ],
+        },
+      },
+    )
+    try {
+      await expect(create.with({ deadline: 1_000 })()).rejects.toMatchObject({ status: 503 })
+      expect(fallbacks).toBe(0)
+      expect(create.stats().failovers).toBe(0)
+    } finally {
+      await create.close()
+    }
+  })
+
   it("throws the last target's error when every target failed", async () => {
     const create = wrap(
       async () => {
