@@ -11,6 +11,7 @@ import { Counters, type Stats } from './core/stats.js'
 import { idempotencyPart } from './idempotency/part.js'
 import type { ResolvedOptions } from './options.js'
 import type { Part, PartFactory, Shared } from './part.js'
+import { poolPart } from './pool/part.js'
 import { rateLimitPart } from './ratelimit/part.js'
 import { RedisConnection } from './redis/connection.js'
 import { retryPart } from './retry/part.js'
@@ -26,6 +27,7 @@ export const chain: readonly PartFactory[] = [
   coalescePart, // join the identical call in flight in this process
   leasePart, // ...or in another process, through a Redis lease
   idempotencyPart, // give the call its key; replay a recorded outcome
+  poolPart, // one target at a time, the one that can start soonest; on to the next on failure
   breakerPart, // open → fail fast
   retryPart, // attempt → classify → wait → again
   rateLimitPart, // every attempt takes its cost from its buckets, or waits its turn
@@ -68,7 +70,7 @@ export function createInstance(
   const redis = options.redis
     ? new RedisConnection(options.redis, options.namespace, context)
     : undefined
-  const shared: Shared = { redis, cacheEntries: undefined }
+  const shared: Shared = { redis, cacheEntries: undefined, headroom: undefined }
   const made = parts.flatMap((create) => create(context, options, shared) ?? [])
   const run = compose(
     made.map((part) => part.stage),
@@ -76,12 +78,13 @@ export function createInstance(
   )
   const adjusting = made.find((part) => part.adjust !== undefined)
   const inFlight = made.find((part) => part.inFlight !== undefined)
+  const serving = made.find((part) => part.servedBy !== undefined)
   let closed = false
   return {
     options,
     context,
     run,
-    stats: () => context.counters.snapshot(inFlight?.inFlight?.() ?? 0),
+    stats: () => context.counters.snapshot(inFlight?.inFlight?.() ?? 0, serving?.servedBy?.()),
     adjust: (name, key, delta) => {
       if (adjusting?.adjust === undefined) {
         throw new RangeError(`adjust: no rate-limit bucket is named ${JSON.stringify(name)}`)

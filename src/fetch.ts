@@ -5,6 +5,7 @@ import type { Stats } from './core/stats.js'
 import { func } from './core/validate.js'
 import { type BreakwaterRequestInit, httpCallOf } from './fetch-call.js'
 import { type BreakwaterOptions, resolveOptions } from './options.js'
+import { checkPoolFor, type FetchTarget, type PoolOptions } from './pool/options.js'
 import { createFetchTransport, type FetchLike } from './transport/fetch-transport.js'
 import { createOwnFetch, undici } from './transport/undici.js'
 
@@ -15,6 +16,11 @@ export interface CreateFetchOptions extends BreakwaterOptions {
    * instance's own, which `close()` closes
    */
   fetch?: FetchLike
+  /**
+   * Several targets for the requests (API keys, deployments, regions, base URLs) and fallbacks
+   * (another endpoint's `request`).
+   */
+  pool?: PoolOptions<FetchTarget> | false
 }
 
 /** A fetch-compatible function with breakwater in front, plus its numbers and its shutdown. */
@@ -40,6 +46,7 @@ export interface BreakwaterFetch {
  */
 export function createFetch(options: CreateFetchOptions = {}): BreakwaterFetch {
   const resolved = resolveOptions(options, ['fetch'])
+  checkPoolFor(resolved.pool, 'createFetch')
   const given = func<FetchLike>('fetch', options.fetch)
   // Makes nothing before its first call; with a fetch given, it is never called.
   const own = createOwnFetch()

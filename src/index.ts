@@ -43,6 +43,13 @@ export type { BreakwaterRequestInit } from './fetch-call.js'
 export type { BreakwaterFetchOptions } from './fetch-options.js'
 export type { IdempotencyOptions } from './idempotency/options.js'
 export type { BreakwaterOptions } from './options.js'
+export type {
+  FailoverOptions,
+  FetchTarget,
+  PoolOptions,
+  PoolTarget,
+  WrapTarget,
+} from './pool/options.js'
 export type { RateLimitBucketOptions, ServerLimit } from './ratelimit/options.js'
 export type { RedisL1Options, RedisOption, RedisOptions } from './redis/options.js'
 export type {

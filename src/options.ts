@@ -29,6 +29,7 @@ import {
   type ResolvedIdempotency,
   resolveIdempotency,
 } from './idempotency/options.js'
+import { type PoolOptions, type ResolvedPool, resolvePool } from './pool/options.js'
 import {
   type RateLimitBucketOptions,
   type ResolvedBucket,
@@ -69,6 +70,8 @@ export interface BreakwaterOptions extends StreamOptions {
   concurrency?: number | ConcurrencyOptions | false
   /** Idempotency keys for non-idempotent methods, and replay of their outcomes. */
   idempotency?: IdempotencyOptions | false
+  /** Several targets (keys, deployments, regions, functions) and fallbacks for one endpoint. */
+  pool?: PoolOptions | false
   /** Receives every event; see `BreakwaterEvent`. */
   onEvent?: (event: BreakwaterEvent) => void
   /** Time source, for tests of time itself. @default Date.now */
@@ -92,6 +95,7 @@ export interface ResolvedOptions {
   readonly rateLimit: readonly ResolvedBucket[]
   readonly concurrency: ResolvedConcurrency | false
   readonly idempotency: ResolvedIdempotency | false
+  readonly pool: ResolvedPool | false
   readonly onEvent: ((event: BreakwaterEvent) => void) | undefined
   readonly clock: Clock
   readonly timers: Timers
@@ -120,6 +124,7 @@ export const optionNames = [
   'rateLimit',
   'concurrency',
   'idempotency',
+  'pool',
   'onEvent',
   'clock',
   'timers',
@@ -165,6 +170,7 @@ export function resolveOptions(
     rateLimit: resolveRateLimit(o.rateLimit),
     concurrency: resolveConcurrency(o.concurrency),
     idempotency: resolveIdempotency(o.idempotency),
+    pool: resolvePool(o.pool),
     onEvent: func('onEvent', o.onEvent),
     clock,
     timers,

@@ -12,6 +12,7 @@ import type { Stats } from './core/stats.js'
 import { func, isNonEmptyString, show } from './core/validate.js'
 import { cloneValue } from './http/value-copy.js'
 import { type BreakwaterOptions, type ResolvedOptions, resolveOptions } from './options.js'
+import { checkPoolFor, type PoolOptions, type WrapTarget } from './pool/options.js'
 import { createFunctionTransport } from './transport/function-transport.js'
 
 /** `wrap` options: every breakwater option, plus how calls are keyed and named. */
@@ -28,6 +29,11 @@ export interface WrapOptions<A extends unknown[]> extends BreakwaterOptions {
    * 1 to 255 printable ASCII characters, no space at either end, or `undefined` for none.
    */
   idempotencyKey?: (...args: A) => string | undefined
+  /**
+   * Several functions for the calls (one client per API key) and fallbacks (another provider's
+   * call, taking the same arguments); a target without `fn` calls the wrapped function.
+   */
+  pool?: PoolOptions<WrapTarget<A>> | false
 }
 
 /**
@@ -81,6 +87,7 @@ export function wrap<A extends unknown[], R>(
 ): Wrapped<A, R> {
   if (typeof fn !== 'function') throw new TypeError(`wrap: fn must be a function, got ${show(fn)}`)
   const resolved = resolveOptions(options, ['key', 'name', 'idempotencyKey'])
+  checkPoolFor(resolved.pool, 'wrap')
   const keyOf = func<(...args: A) => string>('key', options.key)
   const idempotencyKeyOf = func<(...args: A) => string | undefined>(
     'idempotencyKey',

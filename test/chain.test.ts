@@ -9,6 +9,7 @@ import type { Next } from '../src/core/stage.js'
 import { idempotencyPart } from '../src/idempotency/part.js'
 import { type BreakwaterOptions, resolveOptions } from '../src/options.js'
 import type { Part, PartFactory } from '../src/part.js'
+import { poolPart } from '../src/pool/part.js'
 import { rateLimitPart } from '../src/ratelimit/part.js'
 import { RedisConnection } from '../src/redis/connection.js'
 import { retryPart } from '../src/retry/part.js'
@@ -30,6 +31,7 @@ const named: readonly (readonly [string, PartFactory])[] = [
   ['coalesce', coalescePart],
   ['lease', leasePart],
   ['idempotency', idempotencyPart],
+  ['pool', poolPart],
   ['breaker', breakerPart],
   ['retry', retryPart],
   ['rateLimit', rateLimitPart],
@@ -117,7 +119,11 @@ describe('createInstance', () => {
   it('runs the present real parts in chain order', async () => {
     const { next } = transport()
     const { instance, made, ran } = watched(
-      { rateLimit: { name: 'rps', perSecond: 1_000 }, concurrency: 4 },
+      {
+        rateLimit: { name: 'rps', perSecond: 1_000 },
+        concurrency: 4,
+        pool: { targets: [{ name: 'a' }] },
+      },
       next,
     )
     await instance.run(makeCall())
@@ -126,6 +132,7 @@ describe('createInstance', () => {
       'cache',
       'coalesce',
       'idempotency',
+      'pool',
       'breaker',
       'retry',
       'rateLimit',

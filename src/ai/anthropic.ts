@@ -2,6 +2,7 @@ import { integer } from '../core/validate.js'
 import type { BreakwaterOptions } from '../options.js'
 import type { RetryContext } from '../retry/options.js'
 import { streamErrorHeader } from '../stream/stream-bodies.js'
+import { withBodyModel } from './pool.js'
 import {
   assemble,
   limit,
@@ -96,6 +97,7 @@ export function anthropic(options?: AnthropicPresetOptions): BreakwaterOptions {
       statuses: [408, 409, 429, ...serverErrors],
       retryOn,
       streamCommit: anthropicStreamCommit,
+      wire: { auth: (key) => ({ 'x-api-key': key }), withModel: withBodyModel },
     },
     rpm === undefined ? [] : [{ name: 'requests', perMinute: rpm }],
     budgets,

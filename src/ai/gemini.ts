@@ -2,6 +2,7 @@ import type { BreakwaterOptions } from '../options.js'
 import type { RetryContext } from '../retry/options.js'
 import { errorOf } from './error-body.js'
 import { isRecord } from './params.js'
+import { withPathModel } from './pool.js'
 import {
   assemble,
   limit,
@@ -117,6 +118,7 @@ export function gemini(options?: GeminiPresetOptions): BreakwaterOptions {
       retryOn,
       retryAfter,
       streamCommit: geminiStreamCommit,
+      wire: { auth: (key) => ({ 'x-goog-api-key': key }), withModel: withPathModel },
     },
     requests,
     budgets,

@@ -2,6 +2,7 @@ import { integer } from '../core/validate.js'
 import type { BreakwaterOptions } from '../options.js'
 import type { RetryContext } from '../retry/options.js'
 import { errorOf } from './error-body.js'
+import { withBodyModel } from './pool.js'
 import {
   assemble,
   limit,
@@ -81,6 +82,7 @@ export function openai(options?: OpenAIPresetOptions): BreakwaterOptions {
       statuses: [408, 409, 429, ...serverErrors],
       retryOn,
       streamCommit: openaiStreamCommit,
+      wire: { auth: (key) => ({ authorization: `Bearer ${key}` }), withModel: withBodyModel },
     },
     rpm === undefined ? [] : [{ name: 'requests', perMinute: rpm }],
     budgets,

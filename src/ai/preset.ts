@@ -13,12 +13,13 @@ import type { StreamCommit } from '../stream/verdict.js'
 import { type CachePolicy, isCacheableCall } from './deterministic.js'
 import { isErrorAnswer } from './error-body.js'
 import { type Params, paramsOf } from './params.js'
+import { type PresetPoolOptions, type ProviderWire, presetPool } from './pool.js'
 
 /**
  * What every preset takes besides its provider's limits. `B` names the preset's rate-limit
  * buckets (the names in the README's budgets table), for `burst`.
  */
-export interface PresetOptions<B extends string = string> {
+export interface PresetOptions<B extends string = string> extends PresetPoolOptions {
   /**
    * Most a bucket holds, by bucket name (`{ requests: 10 }`): how many requests, or tokens, may
    * go out at once after a quiet spell. At least 1, and only for a bucket the preset has (its
@@ -67,6 +68,9 @@ const presetOptionNames = [
   'maxWait',
   'key',
   'burst',
+  'keys',
+  'fallbackModels',
+  'pool',
 ] as const
 
 /** Reads the preset's argument: an object (or nothing) whose every key is known. */
@@ -126,6 +130,8 @@ export interface ProviderRules {
   readonly retryAfter?: (context: RetryContext) => number | undefined
   /** Where the provider's streams are committed, and what their error events stand for. */
   readonly streamCommit: StreamCommit
+  /** How requests carry a key and a model, for `keys` and `fallbackModels`. */
+  readonly wire: ProviderWire
 }
 
 /** Every 5xx but 501 and 505, which another attempt cannot cure. */
@@ -205,6 +211,8 @@ export function assemble(
           },
   }
   if (rateLimit.length > 0) options.rateLimit = rateLimit
+  const pool = presetPool(rules.preset, o, rules.wire)
+  if (pool !== undefined) options.pool = pool
   return options
 }
 

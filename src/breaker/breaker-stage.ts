@@ -74,7 +74,9 @@ export function createBreakerStage(
   }
 
   return async (call, next) => {
-    const scope = scopeOf(call.details)
+    // Each target of a pool has a breaker of its own, whatever the scope function says.
+    const own = scopeOf(call.details)
+    const scope = call.via === undefined ? own : `${own} via ${call.via}`
     const from = states.get(scope) ?? policy.initial
     const admission = policy.admit(from, ctx.clock.now())
     move(call, scope, from, admission.state)

@@ -24,6 +24,8 @@ export interface CallDetails extends CallInfo {
   readonly body: Uint8Array | undefined
   /** Arguments (wrap only). */
   readonly args: readonly unknown[] | undefined
+  /** The pool target the call is sent to (its `name`); undefined without a pool. */
+  readonly via?: string | undefined
 }
 
 interface CallBase {
@@ -59,6 +61,11 @@ interface CallBase {
   readonly idempotencyKey: string | undefined
   /** Per-call cost: for every bucket, or by bucket name; overrides the buckets' own cost. */
   readonly cost: number | Readonly<Record<string, number>> | undefined
+  /**
+   * The pool target this call goes to; its breaker scope and its rate-limit partitions are the
+   * target's own. Undefined without a pool.
+   */
+  readonly via: string | undefined
 }
 
 /** A request through `createFetch`. */
@@ -73,6 +80,8 @@ export interface HttpCall extends CallBase {
 export interface ValueCall extends CallBase {
   readonly kind: 'value'
   readonly args: readonly unknown[]
+  /** The function a pool target calls instead of the wrapped one; undefined: the wrapped one. */
+  readonly fn: ((...args: never[]) => unknown) | undefined
 }
 
 export type Call = HttpCall | ValueCall
@@ -124,6 +133,7 @@ export function callDetails(init: CallInit): CallDetails {
       headers: undefined,
       body: undefined,
       args: init.args,
+      via: undefined,
     }
   }
   return {
@@ -133,6 +143,7 @@ export function callDetails(init: CallInit): CallDetails {
     headers: init.headers,
     body: init.body,
     args: undefined,
+    via: undefined,
   }
 }
 
@@ -175,6 +186,8 @@ export function createCall(init: CallInit, decided: CallDecisions = init): Call 
     deadline: init.deadline,
     idempotencyKey: init.idempotencyKey,
     cost: init.cost,
+    via: undefined,
+    fn: undefined,
   } as Call
 }
 

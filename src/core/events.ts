@@ -100,6 +100,24 @@ export type BreakwaterEvent =
       readonly downFor: number
     }
   | (EventBase & {
+      /** A pool target failed the call, which moves on to the next target. */
+      readonly type: 'failover'
+      /** The target that failed (its `name`). */
+      readonly via: string
+      /** `'status 529'`, an error code, `'timeout'`, `'circuitOpen'` or `'rateLimited'`. */
+      readonly reason: string
+      /** ms the target is now passed over. */
+      readonly cooldown: number
+    })
+  | (EventBase & {
+      /** A pool target ended the call (not with a failure that moved it on). */
+      readonly type: 'served'
+      /** The target that served it (its `name`). */
+      readonly via: string
+      /** Targets that failed the call before this one. */
+      readonly failovers: number
+    })
+  | (EventBase & {
       /**
        * The call's partition of a bucket was new, and the bucket already holds spent budget in
        * `maxKeys` partitions, none of which it forgets before it is full again: the call was
@@ -135,6 +153,8 @@ export const channelNames: Readonly<Record<BreakwaterEventType, string>> = {
   redisDown: 'breakwater:redis:down',
   redisUp: 'breakwater:redis:up',
   partitionsFull: 'breakwater:ratelimit:partitionsFull',
+  failover: 'breakwater:pool:failover',
+  served: 'breakwater:pool:served',
 }
 
 const channels = Object.fromEntries(

@@ -51,6 +51,10 @@ export interface Stats {
    * in `maxKeys` partitions already (also counted in `rateLimitRejects`).
    */
   readonly partitionRejects: number
+  /** Times a pool target failed a call that then moved on to the next target. */
+  readonly failovers: number
+  /** Calls each pool target served, by its name; empty without a pool. */
+  readonly servedBy: Readonly<Record<string, number>>
   /** (cacheHits + staleServed) / cache lookups; 0 before the first lookup. */
   readonly hitRatio: number
   /** Calls answered without an upstream call of their own: hits, stale, coalesced, replays. */
@@ -59,7 +63,7 @@ export interface Stats {
   readonly inFlight: number
 }
 
-type CounterName = Exclude<keyof Stats, 'hitRatio' | 'callsSaved' | 'inFlight'>
+type CounterName = Exclude<keyof Stats, 'hitRatio' | 'callsSaved' | 'inFlight' | 'servedBy'>
 
 /** Plain counters behind `stats()`; stages bump them directly, which costs next to nothing. */
 export class Counters implements Record<CounterName, number> {
@@ -82,8 +86,9 @@ export class Counters implements Record<CounterName, number> {
   redisErrors = 0
   redisFallbacks = 0
   partitionRejects = 0
+  failovers = 0
 
-  snapshot(inFlight = 0): Stats {
+  snapshot(inFlight = 0, servedBy: Readonly<Record<string, number>> = {}): Stats {
     const served = this.cacheHits + this.staleServed
     const lookups = served + this.cacheMisses
     return {
@@ -106,6 +111,8 @@ export class Counters implements Record<CounterName, number> {
       redisErrors: this.redisErrors,
       redisFallbacks: this.redisFallbacks,
       partitionRejects: this.partitionRejects,
+      failovers: this.failovers,
+      servedBy,
       hitRatio: lookups === 0 ? 0 : served / lookups,
       callsSaved: served + this.coalesced + this.idempotentReplays,
       inFlight,

@@ -27,7 +27,9 @@ export function createCallBuckets(
     if (typeof per === 'object') checkNames(per, byName)
     return buckets.map((bucket) => {
       const cost = checkedCost(bucket, costIn(bucket, per, call.details))
-      return { bucket, key: bucket.key(call.details), cost }
+      // Each target of a pool has buckets of its own, whatever the key function says.
+      const own = bucket.key(call.details)
+      return { bucket, key: call.via === undefined ? own : `${own} via ${call.via}`, cost }
     })
   }
 }

@@ -10,6 +10,7 @@ export const rateLimitPart: PartFactory = (context, options, shared) => {
       ? createSharedBucketStore(shared.redis, options.redis, context.clock)
       : undefined
   const part = createRateLimitStage(context, options.rateLimit, buckets)
+  shared.headroom = part.headroom
   return {
     stage: part.stage,
     adjust: part.adjust,

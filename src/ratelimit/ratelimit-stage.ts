@@ -1,3 +1,4 @@
+import type { Call } from '../core/call.js'
 import type { StageContext } from '../core/context.js'
 import { discard, type Outcome } from '../core/outcome.js'
 import type { Stage } from '../core/stage.js'
@@ -5,6 +6,7 @@ import { classifyError, classifyOutcome } from '../retry/classify.js'
 import { createAdmission } from './admission.js'
 import { createCallBuckets } from './bucket-costs.js'
 import type { BucketStore } from './bucket-store.js'
+import { type Headroom, headroom } from './headroom.js'
 import { MemoryBucketStore } from './memory-bucket-store.js'
 import type { ResolvedBucket } from './options.js'
 import { createServerFeedback } from './server-feedback.js'
@@ -14,6 +16,8 @@ export interface RateLimitStage {
   readonly stage: Stage
   /** Adds `delta` tokens to a bucket's balance (negative: a debt), e.g. to reconcile an estimate. */
   adjust(name: string, key: string, delta: number): void
+  /** When the call could start on its buckets, read from the store without taking anything. */
+  headroom(call: Call): Promise<Headroom>
   close(): Promise<void>
 }
 
@@ -77,6 +81,11 @@ export function createRateLimitStage(
   return {
     stage,
     adjust: createAdjust(store, byName),
+    async headroom(call) {
+      const requests = requestsOf(call)
+      const balances = await Promise.all(requests.map((request) => store.balance(request)))
+      return headroom(requests, balances)
+    },
     async close() {
       admission.close()
       // A store handed in may serve others: its owner closes it.

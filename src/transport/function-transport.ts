@@ -3,7 +3,10 @@ import type { ValueOutcome } from '../core/outcome.js'
 import type { Next } from '../core/stage.js'
 import type { Counters } from '../core/stats.js'
 
-/** Calls the wrapped function once with the call's arguments; what it throws goes up as is. */
+/**
+ * Calls the wrapped function (or the one the call's pool target names) once with the call's
+ * arguments; what it throws goes up as is.
+ */
 export function createFunctionTransport(
   fn: (...args: never[]) => unknown,
   counters: Counters,
@@ -11,7 +14,7 @@ export function createFunctionTransport(
   return async (call: Call): Promise<ValueOutcome> => {
     if (call.kind !== 'value') throw new TypeError('the function transport calls functions only')
     counters.upstreamCalls++
-    const value = await fn(...(call.args as never[]))
+    const value = await (call.fn ?? fn)(...(call.args as never[]))
     return { kind: 'value', value }
   }
 }
