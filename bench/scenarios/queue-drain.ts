@@ -1,13 +1,16 @@
-import { type ChildProcess, spawn } from 'node:child_process'
+import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
-import { createQueue } from '../../src/queue/index.js'
+import { type BreakwaterQueue, createQueue, type JobInfo } from '../../src/queue/index.js'
 import { type Check, type CountedRow, countedResult, type Scenario } from '../scenario.js'
 
 const child = fileURLToPath(new URL('./queue-drain-child.ts', import.meta.url))
+const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url))
+/** The workers' `attempts` (queue-drain-child.ts). */
+const attempts = 5
 const processes = 4
 const perSecond = 200
 const burst = 20
@@ -15,10 +18,11 @@ const capacity = 5
 
 /**
  * A local upstream that enforces a strict quota (a token bucket answering 429), fails a tenth of
- * the keys' first attempts with 500, and counts the requests and successes of every
- * idempotency key.
+ * the keys' first attempts with 500, fails the `hopeless` keys with 500 every time until
+ * `fix()`, and counts the requests and successes of every idempotency key.
  */
-async function startUpstream() {
+async function startUpstream(hopeless: (index: number) => boolean) {
+  let fixed = false
   let tokens = burst
   let last = performance.now()
   const requests = new Map<string, number>()
@@ -56,6 +60,7 @@ async function startUpstream() {
     const n = (requests.get(key) ?? 0) + 1
     requests.set(key, n)
     const index = Number(key.split('-').pop())
+    if (!fixed && hopeless(index)) return void res.writeHead(500).end('down for this key')
     if (n === 1 && index % 10 === 3) return void res.writeHead(500).end('flaky')
     served.set(key, (served.get(key) ?? 0) + 1)
     setTimeout(() => res.writeHead(200).end(key), 5)
@@ -67,6 +72,9 @@ async function startUpstream() {
     requests,
     served,
     stats,
+    fix: () => {
+      fixed = true
+    },
     close: () => {
       clearInterval(watch)
       return new Promise<void>((resolve) => server.close(() => resolve()))
@@ -105,9 +113,51 @@ interface CaseResult {
   readonly check: Check
 }
 
+type Upstream = Awaited<ReturnType<typeof startUpstream>>
+
+/** `breakwater queue ...` from source, as a user would run the built command. */
+function cli(args: readonly string[]): Promise<{ code: number; stdout: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', main, 'queue', ...args], (error, stdout) => {
+      const code = (error as { code?: unknown } | null)?.code
+      resolve({ code: typeof code === 'number' ? code : error === null ? 0 : 1, stdout })
+    })
+  })
+}
+
+/**
+ * The dead-letter list after the crash case: every hopeless job in it with its attempts in its
+ * history; then, the upstream mended, one of them retried from the command line and completed
+ * by the fleet still running.
+ */
+async function deadLetterRoundTrip(
+  producer: BreakwaterQueue,
+  upstream: Upstream,
+  cliArgs: readonly string[],
+  hopeless: number,
+): Promise<{ ok: boolean; detail: string }> {
+  const dead = await producer.dead.list({ count: 1_000 })
+  const started = (job: JobInfo) => job.history.filter((h) => h.event === 'started').length
+  const withHistory = dead.filter(
+    (job) => job.attemptsMade === attempts && started(job) >= attempts,
+  )
+  const first = dead[0]
+  if (first === undefined) return { ok: hopeless === 0, detail: 'no dead job' }
+  upstream.fix()
+  const retried = await cli(['retry', first.id, ...cliArgs])
+  const info = await producer.wait(first.id, { timeout: 60_000 }).catch(() => undefined)
+  const ok =
+    dead.length === hopeless && withHistory.length === hopeless && info?.state === 'completed'
+  const detail = `${dead.length} dead, ${withHistory.length} of them with their ${attempts} attempts in their history; \`breakwater queue retry ${first.id}\` exited ${retried.code} and the job ${info?.state ?? 'did not finish'}`
+  return { ok, detail }
+}
+
 /** Queues `jobs` keyed POSTs, drains them with the fleet, optionally SIGKILLing one worker. */
 async function runCase(redisUrl: string, jobs: number, crash: boolean): Promise<CaseResult> {
-  const upstream = await startUpstream()
+  // In the crash case one key in a hundred fails for good, until the upstream is mended.
+  const isHopeless = (index: number) => crash && index % 100 === 7
+  const hopeless = Array.from({ length: jobs }, (_, i) => i).filter(isHopeless).length
+  const upstream = await startUpstream(isHopeless)
   const prefix = `bwbench-queue-${process.pid}-${Date.now().toString(36)}`
   const name = crash ? 'crash' : 'drain'
   const producer = createQueue({ name, prefix, redis: redisUrl, worker: false })
@@ -122,9 +172,15 @@ async function runCase(redisUrl: string, jobs: number, crash: boolean): Promise<
     for (let i = 0; i < processes; i++) fleet.push(worker(redisUrl, prefix, name, lease))
     await Promise.all(fleet.map(ready))
     const start = performance.now()
+    const sentSoFar = () => [...upstream.requests.values()].reduce((a, b) => a + b, 0)
+    // The drain is timed to the last job that can complete; the hopeless ones take longer.
+    let drainedAt: { at: number; sent: number } | undefined
     let killed = !crash
     for (;;) {
       const counts = await producer.counts()
+      if (drainedAt === undefined && counts.completed >= jobs - hopeless) {
+        drainedAt = { at: performance.now(), sent: sentSoFar() }
+      }
       if (counts.completed + counts.dead === jobs) break
       if (!killed && counts.completed >= jobs / 3) {
         killed = true
@@ -135,9 +191,12 @@ async function runCase(redisUrl: string, jobs: number, crash: boolean): Promise<
       if (performance.now() - start > 180_000) break
       await new Promise((r) => setTimeout(r, 50))
     }
-    const drained = performance.now() - start
+    const ended = performance.now() - start
+    const drained = (drainedAt?.at ?? performance.now()) - start
     const counts = await producer.counts()
-    const sent = [...upstream.requests.values()].reduce((a, b) => a + b, 0)
+    const cliArgs = ['--redis', redisUrl, '--name', name, '--prefix', prefix]
+    const letters = crash ? await deadLetterRoundTrip(producer, upstream, cliArgs, hopeless) : null
+    const sent = drainedAt?.sent ?? sentSoFar()
     const best = (Math.max(0, sent - burst) / perSecond) * 1_000
     const duplicates = [...upstream.served.values()].filter((n) => n > 1).length
     const lost = jobs - counts.completed - counts.dead
@@ -148,13 +207,17 @@ async function runCase(redisUrl: string, jobs: number, crash: boolean): Promise<
       values: [drained, best, upstream.stats.limited, duplicates, lost, counts.dead],
     }
     // With a worker killed, the drain pays for its lease: only completeness is checked there.
-    const ok = crash
-      ? counts.completed === jobs && lost === 0 && upstream.served.size === jobs
-      : upstream.stats.limited === 0 && lost === 0 && best / drained >= 0.9
+    const ok =
+      letters === null
+        ? upstream.stats.limited === 0 && lost === 0 && best / drained >= 0.9
+        : counts.completed === jobs - hopeless &&
+          lost === 0 &&
+          letters.ok &&
+          upstream.served.size === jobs - hopeless + 1
     const share = ((100 * best) / drained).toFixed(1)
     const { stalls, longest, afterStall } = upstream.stats
     const load = loadavg()[0]?.toFixed(1)
-    const detail = `${counts.completed} completed, ${counts.dead} dead, ${lost} lost, ${upstream.stats.limited} × 429 (${afterStall} right after a stall of the upstream's own event loop; it stalled ${stalls} times past ${(1_000 * burst) / perSecond} ms, the longest ${longest.toFixed(0)} ms; load average ${load}), ${duplicates} keys served twice, drained in ${drained.toFixed(0)} ms (quota's best ${best.toFixed(0)} ms: ${share} %)`
+    const detail = `${counts.completed} completed, ${counts.dead} dead, ${lost} lost, ${upstream.stats.limited} × 429 (${afterStall} right after a stall of the upstream's own event loop; it stalled ${stalls} times past ${(1_000 * burst) / perSecond} ms, the longest ${longest.toFixed(0)} ms; load average ${load}), ${duplicates} keys served twice, drained in ${drained.toFixed(0)} ms (quota's best ${best.toFixed(0)} ms: ${share} %)${letters === null ? '' : `; the hopeless jobs dead ${ended.toFixed(0)} ms in (the per-host breaker their 500s open puts them off 10 s at a time); ${letters.detail}`}`
     return { row, check: { name: `queue-drain: ${row.case}`, ok, detail } }
   } finally {
     for (const c of fleet) c.stdin?.end('stop\n')
@@ -172,11 +235,13 @@ async function runCase(redisUrl: string, jobs: number, crash: boolean): Promise<
 /**
  * Calls that can wait: keyed POSTs queued on Redis and drained by a fleet of worker processes
  * through one shared bucket, against a server enforcing the quota and failing a tenth of the
- * first attempts; and the same with one worker SIGKILLed a third of the way in.
+ * first attempts; and the same with one worker SIGKILLed a third of the way in and one key in a
+ * hundred failing for good, whose jobs must end in the dead-letter list with their history, one
+ * of them completing once retried from the command line.
  */
 export const queueDrain: Scenario = {
   name: 'queue-drain',
-  description: `queued POSTs drained by ${processes} worker processes on Redis under a strict ${perSecond}/s quota with 10 % failures, and through a SIGKILL: drain time, 429s, duplicates, lost`,
+  description: `queued POSTs drained by ${processes} worker processes on Redis under a strict ${perSecond}/s quota with 10 % failures, and through a SIGKILL with 1 % hopeless keys: drain time, 429s, duplicates, lost, the dead-letter list and a retry from the command line`,
   redis: true,
   async run(options) {
     const redisUrl = options.redisUrl
@@ -197,7 +262,7 @@ export const queueDrain: Scenario = {
         rows: [drain.row, crash.row],
         configs: {
           'breakwater/queue on Redis': `createQueue({ redis, concurrency: 16, lease: 10000 (3000 in the crash case), attempts: 5, fetch: { redis, retry: { maxAttempts: 3 }, rateLimit: { perSecond: ${perSecond}, capacity: ${capacity} } } }) in each of ${processes} processes; the crash case SIGKILLs one a third of the way in and starts another`,
-          upstream: `a token bucket of ${burst} refilled at ${perSecond}/s answering 429; 500 on the first attempt of every tenth key; 5 ms per answer`,
+          upstream: `a token bucket of ${burst} refilled at ${perSecond}/s answering 429; 500 on the first attempt of every tenth key; in the crash case 500 on every attempt of one key in a hundred, until it is mended and one of those jobs is retried with \`breakwater queue retry\`; 5 ms per answer`,
         },
       },
     })

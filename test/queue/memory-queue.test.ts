@@ -162,6 +162,18 @@ describe('createQueue in memory', () => {
     expect(events).toEqual(['handedBack'])
   })
 
+  it('closes right after it is made, its worker never started', async () => {
+    const events: QueueEvent['type'][] = []
+    const q = createQueue({ name: 'mem', onEvent: (e) => events.push(e.type) })
+    const adding = q.add({ url: up.url })
+    await q.close()
+    await adding.catch(() => {})
+    await new Promise((r) => setTimeout(r, 50))
+    expect(up.requests).toHaveLength(0)
+    expect(events).toEqual([])
+    await expect(q.counts()).rejects.toThrow('used after close()')
+  })
+
   it('validates its options once, naming the option and the value', async () => {
     expect(() => createQueue({ name: 'a:b' })).toThrow(TypeError)
     expect(() => createQueue({ name: 'q', attempts: 0 })).toThrow(
