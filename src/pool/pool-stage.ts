@@ -48,14 +48,18 @@ export function createPoolStage(
     return pick(candidates, random())
   }
 
-  const cool = (index: number, ending: Ending, failover: Failover | undefined) => {
-    const now = ctx.clock.now()
+  /** Sets the target's cooldown after `ending` at `now`; returns its length, ms. */
+  const cool = (index: number, ending: Ending, failover: Failover | undefined, now: number) => {
     const standing = standings[index] as Standing
     if (failover !== undefined) {
-      standings[index] = { ...standing, coolUntil: now + (failover.wait ?? pool.cooldown) }
-    } else if (succeeded(ending)) {
+      const cooldown = failover.wait ?? pool.cooldown
+      standings[index] = { ...standing, coolUntil: now + cooldown }
+      return cooldown
+    }
+    if (succeeded(ending)) {
       standings[index] = { ...standing, coolUntil: -Infinity }
     }
+    return 0
   }
 
   const stage: Stage = async (call, next) => {
@@ -80,7 +84,7 @@ export function createPoolStage(
       const over =
         call.signal?.aborted === true || (call.deadline !== undefined && now >= call.deadline)
       const failover = over ? undefined : failoverOf(ending, pool.failover, call.resendable, now)
-      cool(index, ending, failover)
+      const cooldown = cool(index, ending, failover, now)
       const name = (targets[index] as (typeof targets)[number]).name
       if (failover === undefined || untried.length === 0) {
         if (failover === undefined && !over) report(ctx, targeted, name, failovers, served, index)
@@ -89,7 +93,6 @@ export function createPoolStage(
       }
       ctx.counters.failovers++
       if (ctx.events.wants('failover')) {
-        const cooldown = (standings[index] as Standing).coolUntil - ctx.clock.now()
         ctx.events.emit({
           type: 'failover',
           ...eventBase(targeted),

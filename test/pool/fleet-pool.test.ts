@@ -102,5 +102,6 @@ describe('a pool of keys shared by many processes on Redis', () => {
     // Served about as fast as it was offered, far more than two keys could serve (120 a
     // minute): a pool that fell behind would stretch the span.
     expect(rate).toBeGreaterThanOrEqual(offeredPerMinute * 0.85)
-  })
+    // Two scaled minutes of load, after four processes have started on two cores.
+  }, 60_000)
 })
