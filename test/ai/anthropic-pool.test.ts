@@ -14,6 +14,16 @@ const ask = (text: string) => ({
 const textOf = (message: Anthropic.Message) =>
   message.content.map((block) => (block.type === 'text' ? block.text : '')).join('')
 const overloaded = (n: number) => Array.from({ length: n }, () => ({ status: 529 }))
+/** A 200 whose stream opens with Anthropic's overloaded error, before any content. */
+const overloadedStart = (n: number) =>
+  Array.from({ length: n }, () => ({
+    events: [
+      {
+        event: 'error',
+        data: { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } },
+      },
+    ],
+  }))
 
 describe('an Anthropic pool through the Anthropic SDK', () => {
   let first: AnthropicMock
@@ -88,6 +98,31 @@ describe('an Anthropic pool through the Anthropic SDK', () => {
     expect(textOf(final)).toBe(replyFor(0))
     expect(texts.join('')).toBe(replyFor(0))
     expect(served()).toEqual(['second'])
+  })
+
+  it('answers from the second target when every stream of the first starts with overloaded_error', async () => {
+    const client = connect({
+      pool: {
+        targets: [{ name: 'first', origin: first.url }],
+        fallbacks: [{ name: 'second', origin: second.url }],
+      },
+    })
+    first.script(...overloadedStart(20))
+    const stream = client.messages.stream(ask('Stream'))
+    const texts: string[] = []
+    stream.on('text', (text) => texts.push(text))
+    const final = await stream.finalMessage()
+    // The caller's stream is the second target's, whole: nothing of the failed starts.
+    expect(textOf(final)).toBe(replyFor(0))
+    expect(texts.join('')).toBe(replyFor(0))
+    expect(first.requests).toHaveLength(4)
+    expect(second.requests).toHaveLength(1)
+
+    const message = await client.messages.create({ ...ask('Again'), stream: false })
+    expect(textOf(message)).toBe(replyFor(1))
+    expect(served()).toEqual(['second', 'second'])
+    expect(events.find((e) => e.type === 'failover')).toMatchObject({ via: 'first' })
+    expect(fetch.stats()).toMatchObject({ failovers: 1, servedBy: { first: 0, second: 2 } })
   })
 
   it('spreads calls over several keys and moves on to another key when one is overloaded', async () => {
