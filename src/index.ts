@@ -1,7 +1,7 @@
 export type { BreakerOptions } from './breaker/options.js'
 export type { CacheOptions } from './cache/options.js'
 export type { ConcurrencyOptions } from './concurrency/options.js'
-export type { CallDetails, CallInfo } from './core/call.js'
+export type { CacheMode, CallDetails, CallInfo } from './core/call.js'
 export type { CallOptions } from './core/call-options.js'
 export type { Clock, Timers } from './core/clock.js'
 export {
