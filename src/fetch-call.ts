@@ -67,6 +67,7 @@ export async function httpCallOf(
     httpCaching: flags.httpCaching,
     storeKey: flags.storeKey,
     cacheMode: flags.cacheMode,
+    tags: per.tags,
     timeout: per.timeout ?? options.timeout,
     deadline: deadlineMs === undefined ? undefined : now + deadlineMs,
     idempotencyKey,

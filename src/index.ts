@@ -37,6 +37,7 @@ export {
   type BreakwaterFetch,
   type CreateFetchOptions,
   createFetch,
+  type FetchCache,
 } from './fetch.js'
 export type { BreakwaterRequestInit } from './fetch-call.js'
 // Also declares `breakwater` on the global RequestInit: SDKs' `fetchOptions` take it uncast.
@@ -58,4 +59,10 @@ export type {
   FetchLike,
   ResponseLike,
 } from './transport/fetch-transport.js'
-export { type WrapCallOptions, type WrapOptions, type Wrapped, wrap } from './wrap.js'
+export {
+  type WrapCache,
+  type WrapCallOptions,
+  type WrapOptions,
+  type Wrapped,
+  wrap,
+} from './wrap.js'

@@ -2,6 +2,7 @@
  * The shape every part of the chain has, and what parts hand down to the parts below them.
  * `src/chain.ts` lists the parts in order; each folder's `part.ts` makes its own.
  */
+import type { CacheCommands } from './cache/commands.js'
 import type { CacheEntries } from './cache/entries.js'
 import type { StageContext } from './core/context.js'
 import type { Stage } from './core/stage.js'
@@ -19,6 +20,8 @@ export interface Part {
   inFlight?(): number
   /** Adds `delta` tokens to bucket `name` under `key`, for the front doors' `adjust`. */
   adjust?(name: string, key: string, delta: number): void
+  /** The cache's commands, for the front doors' `cache` (the cache part only). */
+  readonly cacheCommands?: CacheCommands
 }
 
 /** What parts share: the one Redis connection, and what a part above left for those below. */

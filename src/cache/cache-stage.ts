@@ -3,6 +3,7 @@ import type { StageContext } from '../core/context.js'
 import type { Stage } from '../core/stage.js'
 import { hitStatus, withStatus } from './cache-status.js'
 import { type EntryCodec, rawCodec } from './codec.js'
+import { type CacheCommands, createCommands } from './commands.js'
 import type { CacheEntries } from './entries.js'
 import { freshnessOf } from './freshness.js'
 import { createHttpCache } from './http-cache.js'
@@ -17,6 +18,8 @@ import { createStoreIo } from './store-io.js'
 export interface CacheStage {
   readonly stage: Stage
   readonly entries: CacheEntries
+  /** What users command of the cache: delete, invalidate a tag, clear. */
+  readonly commands: CacheCommands
   /** Resolves once no background refresh is running. */
   close(): Promise<void>
 }
@@ -83,5 +86,5 @@ export function createCacheStage(
     await Promise.all([refresher.drain(), httpRefresher.drain()])
   }
 
-  return { stage, entries, close: drain }
+  return { stage, entries, commands: createCommands(store), close: drain }
 }

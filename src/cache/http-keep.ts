@@ -51,7 +51,9 @@ export function createHttpKeeper(cache: ResolvedCache, io: StoreIo): HttpKeeper 
     written.add(variant.outcome)
     const next = withVariant(set, variant, exchange.receivedAt)
     const ttl = Math.ceil(setRetention(next, exchange.receivedAt))
-    return (await io.writeSet(call, next, ttl)) ? variant : undefined
+    if (!(await io.writeSet(call, next, ttl))) return undefined
+    await io.tag(call, call.storeKey, ttl)
+    return variant
   }
 
   return {

@@ -3,6 +3,7 @@ import type { Call } from '../core/call.js'
 import type { StageContext } from '../core/context.js'
 import { eventBase } from '../core/context.js'
 import type { EntryCodec } from './codec.js'
+import { addToTags } from './commands.js'
 import type { CacheEntry } from './entry.js'
 import type { VariantSet } from './variant.js'
 
@@ -37,6 +38,8 @@ export interface StoreIo {
   peekSet(call: Call): Promise<VariantSet | undefined>
   /** Writes the variants under the call's `storeKey` for `ttl` ms. Never rejects. */
   writeSet(call: Call, set: VariantSet, ttl: number): Promise<boolean>
+  /** Indexes `key`, kept `ttl` ms, under the call's tags. Never rejects; failures are reported. */
+  tag(call: Call, key: string, ttl: number): Promise<void>
   /** Deletes what is stored under `key`. Never rejects; a store failure is reported. */
   remove(call: Call, key: string): Promise<void>
 }
@@ -103,6 +106,14 @@ export function createStoreIo(ctx: StageContext, store: Keyv, codec: EntryCodec)
       }
     },
     writeSet: (call, set, ttl) => written(call, call.storeKey, codec.encodeSet(set), ttl),
+    async tag(call, key, ttl) {
+      if (call.tags.length === 0) return
+      try {
+        await addToTags(store, call.tags, key, ctx.clock.now(), ttl)
+      } catch (error) {
+        failed(call, error)
+      }
+    },
     async remove(call, key) {
       try {
         await store.delete(key)
