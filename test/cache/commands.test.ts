@@ -1,7 +1,11 @@
+import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { createFetch, wrap } from '../../src/index.js'
+import { ChildScript } from '../helpers/child-process.js'
 import { redisUrl, testNamespace } from '../helpers/redis.js'
 import { reply, useUpstream } from '../helpers/upstream.js'
+
+const script = fileURLToPath(new URL('../helpers/fixtures/child-cache-command.ts', import.meta.url))
 
 const suite = useUpstream()
 const { up, make } = suite
@@ -102,6 +106,32 @@ describe('the cache, commanded', () => {
       expect(up.requests).toHaveLength(4)
     } finally {
       await Promise.all([a.close(), b.close()])
+    }
+  })
+
+  it.each([
+    ['invalidateTag', 'shared-tag'],
+    ['delete', '/by-url'],
+  ])('is seen in this process when another process commands %s', async (command, target) => {
+    const namespace = testNamespace('command-child')
+    const fetch = createFetch({ redis: redisUrl(), namespace, retry: false })
+    try {
+      varying()
+      const url = `${up.url}/by-url`
+      await text(fetch(url, { breakwater: { tags: ['shared-tag'] } }))
+      expect(await text(fetch(url))).toBe('- 0')
+      const child = new ChildScript<{ done: boolean }>(script, [
+        redisUrl(),
+        namespace,
+        command,
+        target.startsWith('/') ? `${up.url}${target}` : target,
+      ])
+      await child.ready
+      child.go()
+      expect(await child.result).toEqual({ done: true })
+      expect(await text(fetch(url))).toBe('- 1')
+    } finally {
+      await fetch.close()
     }
   })
 })
