@@ -76,7 +76,11 @@ export function createCacheStage(
       const age = now - entry.times.storedAt
       if (state === 'fresh') return withStatus(server.hit(call, entry), status, age)
       if (state === 'stale') return withStatus(server.revalidate(call, next, entry), status, age)
-      if (state === 'staleIfError') return server.withFallback(call, next, entry)
+      if (state === 'staleIfError') {
+        const outcome = await server.withFallback(call, next, entry)
+        if (outcome !== entry.outcome) return withStatus(outcome, 'fwd=stale')
+        return withStatus(outcome, 'fwd=stale; detail=stale-if-error', age)
+      }
     }
     server.missed(call)
     return withStatus(await keeper.keep(call, await next(call)), 'fwd=miss')

@@ -133,4 +133,16 @@ describe('RFC 9111 freshness under HTTP semantics', () => {
     await get('/declared')
     expect(up.requests).toHaveLength(2)
   })
+
+  it('says when a declared entry stood in for a failing upstream', async () => {
+    const { time, get } = setup({ ttl: 1_000, staleIfError: 10_000, respectCacheControl: false })
+    answer({})
+    await get('/declared-sie')
+    await time.advance(2_000)
+    answer({}, 503)
+    const served = await get('/declared-sie')
+    expect(served.status).toBe(200)
+    expect(served.header('cache-status')).toBe('breakwater; fwd=stale; detail=stale-if-error')
+    expect(served.header('age')).toBe('2')
+  })
 })
