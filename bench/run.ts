@@ -15,6 +15,7 @@ import { overhead } from './scenarios/overhead.js'
 import { queueDrain } from './scenarios/queue-drain.js'
 import { quota } from './scenarios/quota.js'
 import { redisBucketDecision } from './scenarios/redis-bucket-decision.js'
+import { revalidate } from './scenarios/revalidate.js'
 import { sharedQuota } from './scenarios/shared-quota.js'
 
 /** Every scenario, in the order they run. A new one is a file in scenarios/ and a line here. */
@@ -27,6 +28,7 @@ const scenarios: readonly Scenario[] = [
   outage,
   bucketDecision,
   quota,
+  revalidate,
   crossProcess,
   redisBucketDecision,
   sharedQuota,

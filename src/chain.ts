@@ -1,4 +1,5 @@
 import { breakerPart } from './breaker/part.js'
+import type { CacheCommands } from './cache/commands.js'
 import { cachePart } from './cache/part.js'
 import { coalescePart, leasePart } from './coalesce/part.js'
 import { concurrencyPart } from './concurrency/part.js'
@@ -45,6 +46,8 @@ export interface Instance {
   stats(): Stats
   /** Adds `delta` tokens to bucket `name` under `key` (negative: a debt). */
   adjust(name: string, key: string, delta: number): void
+  /** The cache's commands; undefined with `cache: false`. */
+  readonly cacheCommands: CacheCommands | undefined
   /** Drains every part outermost first, closes them innermost first, then the connection. */
   close(): Promise<void>
   readonly closed: boolean
@@ -85,6 +88,7 @@ export function createInstance(
     context,
     run,
     stats: () => context.counters.snapshot(inFlight?.inFlight?.() ?? 0, serving?.servedBy?.()),
+    cacheCommands: made.find((part) => part.cacheCommands !== undefined)?.cacheCommands,
     adjust: (name, key, delta) => {
       if (adjusting?.adjust === undefined) {
         throw new RangeError(`adjust: no rate-limit bucket is named ${JSON.stringify(name)}`)

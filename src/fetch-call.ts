@@ -1,10 +1,25 @@
-import { type Call, callDetails, createCall, type HttpCallInit } from './core/call.js'
-import { type CallOptions, resolveCallOptions } from './core/call-options.js'
-import { httpKey } from './core/key.js'
+import {
+  type CacheMode,
+  type Call,
+  type CallDetails,
+  callDetails,
+  createCall,
+  type HttpCallInit,
+} from './core/call.js'
+import {
+  type CallOptions,
+  type ResolvedCallOptions,
+  resolveCallOptions,
+} from './core/call-options.js'
+import { httpKey, urlStoreKey } from './core/key.js'
+import { show } from './core/validate.js'
 import type { ResolvedOptions } from './options.js'
 
-/** `RequestInit` plus breakwater's options for this one call. */
-export type BreakwaterRequestInit = RequestInit & { breakwater?: CallOptions }
+/**
+ * `RequestInit` plus breakwater's options for this one call, and the Fetch standard's `cache`
+ * mode, which Node's own `RequestInit` type leaves out.
+ */
+export type BreakwaterRequestInit = RequestInit & { breakwater?: CallOptions; cache?: CacheMode }
 
 const idempotentMethods = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
 const safeMethods = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE'])
@@ -33,9 +48,12 @@ export async function httpCallOf(
   const idempotencyKey = per.idempotencyKey ?? headers.get(idempotencyHeader) ?? undefined
   const deadlineMs = per.deadline ?? (options.retry ? options.retry.deadline : undefined)
   const keyHeaders = options.cache ? options.cache.keyHeaders : []
+  const key = httpKey({ method, url, headers, body, keyHeaders, custom: per.key })
+  const details = callDetails({ kind: 'http', key, method, url: url.href, headers, body })
+  const flags = cacheFlags(options, per, details, url, key, init?.cache ?? request?.cache)
   const facts: HttpCallInit = {
     kind: 'http',
-    key: httpKey({ method, url, headers, body, keyHeaders, custom: per.key }),
+    key,
     method,
     url: url.href,
     origin: url.origin,
@@ -46,28 +64,85 @@ export async function httpCallOf(
     resendable: idempotentMethods.has(method) || idempotencyKey !== undefined,
     retries: per.retry,
     ttl: per.ttl,
+    httpCaching: flags.httpCaching,
+    storeKey: flags.storeKey,
+    cacheMode: flags.cacheMode,
+    tags: per.tags,
     timeout: per.timeout ?? options.timeout,
     deadline: deadlineMs === undefined ? undefined : now + deadlineMs,
     idempotencyKey,
     cost: per.cost,
   }
-  const details = callDetails(facts)
+  return createCall(facts, { details, cacheable: flags.cacheable, coalescible: flags.coalescible })
+}
+
+interface CacheFlags {
+  readonly cacheable: boolean
+  readonly coalescible: boolean
+  readonly httpCaching: boolean
+  readonly storeKey: string
+  readonly cacheMode: CacheMode
+}
+
+/** What the cache and the coalescer may do with the call, and the key the cache stores under. */
+function cacheFlags(
+  options: ResolvedOptions,
+  per: ResolvedCallOptions,
+  details: CallDetails,
+  url: URL,
+  key: string,
+  mode: unknown,
+): CacheFlags {
+  const { method } = details
+  const headers = details.headers as Headers
   const eventStream = headers.get('accept')?.includes('text/event-stream') === true
-  const noStore = headers.get('cache-control')?.includes('no-store') === true
+  const cacheMode = cacheModeOf(mode)
+  const noStore =
+    cacheMode === 'no-store' || headers.get('cache-control')?.includes('no-store') === true
+  const cache = options.cache
   const cacheable =
-    options.cache !== false &&
+    cache !== false &&
     per.cache &&
-    options.cache.methods.has(method) &&
-    (!eventStream || options.cache.streams === true) &&
+    cache.methods.has(method) &&
+    (!eventStream || cache.streams === true) &&
     !noStore &&
-    (options.cache.cacheable?.(details) ?? true)
+    (cache.cacheable?.(details) ?? true)
   // With `cache.streams`, an event stream the cache may store is also one flight may share.
   const coalescible =
     options.coalesce &&
     per.coalesce &&
     (safeMethods.has(method) || cacheable) &&
     (!eventStream || cacheable)
-  return createCall(facts, { details, cacheable, coalescible })
+  const safe = safeMethods.has(method)
+  // An event stream (stored only with `cache.streams`, once read whole) keeps declared caching.
+  const httpCaching =
+    cacheable && cache.respectCacheControl && safe && details.body === undefined && !eventStream
+  // An unsafe call invalidates what is stored for its URL (RFC 9111 §4.4), unless it was
+  // declared cacheable itself (an LLM POST is a read).
+  const invalidates = cache !== false && cache.respectCacheControl && !safe && !cacheable
+  const storeKey =
+    (httpCaching && per.key === undefined) || invalidates ? urlStoreKey(url, headers) : key
+  return { cacheable, coalescible, httpCaching, storeKey, cacheMode }
+}
+
+const cacheModes: ReadonlySet<string> = new Set<CacheMode>([
+  'default',
+  'no-store',
+  'reload',
+  'no-cache',
+  'force-cache',
+  'only-if-cached',
+])
+
+/** `init.cache` as the Fetch standard defines it; another value throws, as fetch does. */
+function cacheModeOf(value: unknown): CacheMode {
+  if (value === undefined) return 'default'
+  if (typeof value !== 'string' || !cacheModes.has(value)) {
+    throw new TypeError(
+      `init.cache must be one of ${[...cacheModes].join(', ')}, got ${show(value)}`,
+    )
+  }
+  return value as CacheMode
 }
 
 /** Buffers the request body once, so that every attempt can send it and the key can hash it. */

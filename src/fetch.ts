@@ -1,8 +1,9 @@
 import type { Response as UndiciResponse } from 'undici'
 import { createInstance } from './chain.js'
+import { urlStoreKey } from './core/key.js'
 import type { HttpOutcome } from './core/outcome.js'
 import type { Stats } from './core/stats.js'
-import { func } from './core/validate.js'
+import { checkTag, func } from './core/validate.js'
 import { type BreakwaterRequestInit, httpCallOf } from './fetch-call.js'
 import { type BreakwaterOptions, resolveOptions } from './options.js'
 import { checkPoolFor, type FetchTarget, type PoolOptions } from './pool/options.js'
@@ -33,8 +34,30 @@ export interface BreakwaterFetch {
    * that later calls wait out), e.g. to reconcile an estimated cost with the real one.
    */
   adjust(name: string, key: string, delta: number): void
+  /** The cache, commanded: delete, invalidate by tag, clear. */
+  readonly cache: FetchCache
   /** Waits for background refreshes, then closes the connections and stores it opened. */
   close(): Promise<void>
+}
+
+/**
+ * The cache of a `createFetch` instance. With `redis`, what one process deletes is gone for
+ * every process. Each command rejects when the store fails; without a cache it does nothing.
+ *
+ * @example
+ * await fetch(url, { breakwater: { tags: ['user:42'] } })
+ * await fetch.cache.invalidateTag('user:42')
+ */
+export interface FetchCache {
+  /**
+   * Deletes what the cache holds for `fetch(input, init)`: every variant of its URL for the
+   * credentials `init` carries (and, for a declared POST, the entry of that very body).
+   */
+  delete(input: string | URL | Request, init?: BreakwaterRequestInit): Promise<void>
+  /** Deletes every answer stored by a call tagged `tag` (`breakwater: { tags: [tag] }`). */
+  invalidateTag(tag: string): Promise<void>
+  /** Deletes everything in this instance's cache store. */
+  clear(): Promise<void>
 }
 
 /**
@@ -72,7 +95,23 @@ export function createFetch(options: CreateFetchOptions = {}): BreakwaterFetch {
     const call = await httpCallOf(resolved, instance.context.clock.now(), input, init)
     return toResponse((await instance.run(call)) as HttpOutcome, Response)
   }
+  const commands = instance.cacheCommands
+  const cache: FetchCache = {
+    async delete(input, init) {
+      if (commands === undefined) return
+      const call = await httpCallOf(resolved, instance.context.clock.now(), input, init)
+      const url = new URL(call.url)
+      await commands.delete([
+        call.key,
+        call.storeKey,
+        urlStoreKey(url, call.details.headers ?? new Headers()),
+      ])
+    },
+    invalidateTag: async (tag) => commands?.invalidateTag(checkTag(tag)),
+    clear: async () => commands?.clear(),
+  }
   return Object.assign(breakwaterFetch, {
+    cache,
     stats: () => instance.stats(),
     adjust: (name: string, key: string, delta: number) => instance.adjust(name, key, delta),
     close: () => instance.close(),

@@ -1,7 +1,7 @@
 export type { BreakerOptions } from './breaker/options.js'
 export type { CacheOptions } from './cache/options.js'
 export type { ConcurrencyOptions } from './concurrency/options.js'
-export type { CallDetails, CallInfo } from './core/call.js'
+export type { CacheMode, CallDetails, CallInfo } from './core/call.js'
 export type { CallOptions } from './core/call-options.js'
 export type { Clock, Timers } from './core/clock.js'
 export {
@@ -37,6 +37,7 @@ export {
   type BreakwaterFetch,
   type CreateFetchOptions,
   createFetch,
+  type FetchCache,
 } from './fetch.js'
 export type { BreakwaterRequestInit } from './fetch-call.js'
 // Also declares `breakwater` on the global RequestInit: SDKs' `fetchOptions` take it uncast.
@@ -72,4 +73,10 @@ export type {
   FetchLike,
   ResponseLike,
 } from './transport/fetch-transport.js'
-export { type WrapCallOptions, type WrapOptions, type Wrapped, wrap } from './wrap.js'
+export {
+  type WrapCache,
+  type WrapCallOptions,
+  type WrapOptions,
+  type Wrapped,
+  wrap,
+} from './wrap.js'

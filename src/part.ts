@@ -2,6 +2,7 @@
  * The shape every part of the chain has, and what parts hand down to the parts below them.
  * `src/chain.ts` lists the parts in order; each folder's `part.ts` makes its own.
  */
+import type { CacheCommands } from './cache/commands.js'
 import type { CacheEntries } from './cache/entries.js'
 import type { Call } from './core/call.js'
 import type { StageContext } from './core/context.js'
@@ -23,6 +24,8 @@ export interface Part {
   adjust?(name: string, key: string, delta: number): void
   /** Calls served by each pool target, by name, for `stats().servedBy`. */
   servedBy?(): Readonly<Record<string, number>>
+  /** The cache's commands, for the front doors' `cache` (the cache part only). */
+  readonly cacheCommands?: CacheCommands
 }
 
 /**

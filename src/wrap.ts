@@ -9,7 +9,7 @@ import {
 import { canonicalJson, valueKey } from './core/key.js'
 import type { ValueOutcome } from './core/outcome.js'
 import type { Stats } from './core/stats.js'
-import { func, isNonEmptyString, show } from './core/validate.js'
+import { checkTag, func, isNonEmptyString, show } from './core/validate.js'
 import { cloneValue } from './http/value-copy.js'
 import { type BreakwaterOptions, type ResolvedOptions, resolveOptions } from './options.js'
 import { checkPoolFor, type PoolOptions, type WrapTarget } from './pool/options.js'
@@ -68,8 +68,23 @@ export interface Wrapped<A extends unknown[], R> {
    * that later calls wait out), e.g. to reconcile an estimated cost with the real one.
    */
   adjust(name: string, key: string, delta: number): void
+  /** The cache, commanded by arguments: delete, invalidate by tag, clear. */
+  readonly cache: WrapCache<A>
   /** Waits for background refreshes, then releases the store it opened. */
   close(): Promise<void>
+}
+
+/**
+ * The cache of a wrapped function. With `redis`, what one process deletes is gone for every
+ * process. Each command rejects when the store fails; without a cache it does nothing.
+ */
+export interface WrapCache<A extends unknown[]> {
+  /** Deletes what the cache holds for a call with these arguments. */
+  delete(...args: A): Promise<void>
+  /** Deletes every result stored by a call tagged `tag` (`with({ tags: [tag] })`). */
+  invalidateTag(tag: string): Promise<void>
+  /** Deletes everything in this instance's cache store. */
+  clear(): Promise<void>
 }
 
 /**
@@ -117,7 +132,14 @@ export function wrap<A extends unknown[], R>(
     const signal = signalOf((options as WrapCallOptions | undefined)?.signal)
     return (...args: A) => run(args, per, signal)
   }
+  const commands = instance.cacheCommands
+  const cache: WrapCache<A> = {
+    delete: async (...args) => commands?.delete([valueCallOf(facts, args, plain, undefined).key]),
+    invalidateTag: async (tag) => commands?.invalidateTag(checkTag(tag)),
+    clear: async () => commands?.clear(),
+  }
   return Object.assign(wrapped, {
+    cache,
     with: withOptions,
     stats: () => instance.stats(),
     adjust: (name: string, key: string, delta: number) => instance.adjust(name, key, delta),
@@ -154,6 +176,7 @@ function valueCallOf<A extends unknown[]>(
     resendable: true,
     retries: per.retry,
     ttl: per.ttl,
+    tags: per.tags,
     timeout: per.timeout ?? resolved.timeout,
     deadline: deadline === undefined ? undefined : resolved.clock.now() + deadline,
     idempotencyKey:

@@ -1,9 +1,13 @@
 import type Keyv from 'keyv'
 import type { StageContext } from '../core/context.js'
 import type { Stage } from '../core/stage.js'
+import { hitStatus, withStatus } from './cache-status.js'
 import { type EntryCodec, rawCodec } from './codec.js'
+import { type CacheCommands, createCommands } from './commands.js'
 import type { CacheEntries } from './entries.js'
 import { freshnessOf } from './freshness.js'
+import { createHttpCache } from './http-cache.js'
+import { createHttpKeeper } from './http-keep.js'
 import { createKeeper } from './keep.js'
 import type { ResolvedCache } from './options.js'
 import { createRefresher } from './refresh.js'
@@ -14,6 +18,8 @@ import { createStoreIo } from './store-io.js'
 export interface CacheStage {
   readonly stage: Stage
   readonly entries: CacheEntries
+  /** What users command of the cache: delete, invalidate a tag, clear. */
+  readonly commands: CacheCommands
   /** Resolves once no background refresh is running. */
   close(): Promise<void>
 }
@@ -36,28 +42,53 @@ export function createCacheStage(
   const refresher = createRefresher(keeper)
   const server = createServer(ctx, keeper, refresher)
 
+  const httpKeeper = createHttpKeeper(cache, io)
+  // Its refreshes store what they fetch themselves, as revalidations do.
+  const httpRefresher = createRefresher({ save: async () => false })
+  const http = createHttpCache(ctx, io, httpKeeper, httpRefresher)
+
   const entries: CacheEntries = {
     async fresh(call) {
+      if (call.httpCaching) return http.entries.fresh(call)
       const entry = await io.lookup(call)
       if (entry === undefined || freshnessOf(entry.times, clock.now()) !== 'fresh') return undefined
       keeper.markStored(entry.outcome)
       return entry.outcome
     },
-    save: keeper.save,
+    save: (call, outcome) =>
+      call.httpCaching ? http.entries.save(call, outcome) : keeper.save(call, outcome),
   }
 
   const stage: Stage = async (call, next) => {
-    if (!call.cacheable) return next(call)
+    if (!call.cacheable) {
+      const outcome = await next(call)
+      // Only an unsafe call under HTTP semantics has a store key of its own: the URL it changes.
+      if (call.storeKey === call.key) return withStatus(outcome, 'fwd=bypass')
+      await httpKeeper.invalidate(call, outcome)
+      return withStatus(outcome, 'fwd=method')
+    }
+    if (call.httpCaching) return http.serve(call, next)
     const entry = await io.read(call)
     if (entry !== undefined) {
-      const state = freshnessOf(entry.times, clock.now())
-      if (state === 'fresh') return server.hit(call, entry)
-      if (state === 'stale') return server.revalidate(call, next, entry)
-      if (state === 'staleIfError') return server.withFallback(call, next, entry)
+      const now = clock.now()
+      const state = freshnessOf(entry.times, now)
+      const status = hitStatus(entry.times.freshUntil - now)
+      const age = now - entry.times.storedAt
+      if (state === 'fresh') return withStatus(server.hit(call, entry), status, age)
+      if (state === 'stale') return withStatus(server.revalidate(call, next, entry), status, age)
+      if (state === 'staleIfError') {
+        const outcome = await server.withFallback(call, next, entry)
+        if (outcome !== entry.outcome) return withStatus(outcome, 'fwd=stale')
+        return withStatus(outcome, 'fwd=stale; detail=stale-if-error', age)
+      }
     }
     server.missed(call)
-    return keeper.keep(call, await next(call))
+    return withStatus(await keeper.keep(call, await next(call)), 'fwd=miss')
   }
 
-  return { stage, entries, close: refresher.drain }
+  const drain = async (): Promise<void> => {
+    await Promise.all([refresher.drain(), httpRefresher.drain()])
+  }
+
+  return { stage, entries, commands: createCommands(store), close: drain }
 }

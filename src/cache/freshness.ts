@@ -19,6 +19,16 @@ export interface CacheControl {
   readonly sMaxAge: number | undefined
   readonly mustRevalidate: boolean
   readonly proxyRevalidate: boolean
+  /** Seconds a stale response may be served while it is revalidated (RFC 5861). */
+  readonly staleWhileRevalidate: number | undefined
+  /** Seconds a stale response may be served when the upstream fails (RFC 5861). */
+  readonly staleIfError: number | undefined
+  /** Request: seconds of staleness accepted; `Infinity` for a bare `max-stale`. */
+  readonly maxStale: number | undefined
+  /** Request: seconds of freshness the answer must still have. */
+  readonly minFresh: number | undefined
+  /** Request: answer from the cache or not at all (504). */
+  readonly onlyIfCached: boolean
 }
 
 /** How the cache stage stores one outcome. */
@@ -71,6 +81,11 @@ export function parseCacheControl(value: string | undefined): CacheControl {
     sMaxAge: undefined,
     mustRevalidate: false,
     proxyRevalidate: false,
+    staleWhileRevalidate: undefined,
+    staleIfError: undefined,
+    maxStale: undefined,
+    minFresh: undefined,
+    onlyIfCached: false,
   }
   if (value === undefined) return cc
   for (const part of splitDirectives(value)) {
@@ -87,6 +102,12 @@ export function parseCacheControl(value: string | undefined): CacheControl {
     else if (name === 's-maxage') cc.sMaxAge ??= deltaSeconds(arg)
     else if (name === 'must-revalidate') cc.mustRevalidate = true
     else if (name === 'proxy-revalidate') cc.proxyRevalidate = true
+    else if (name === 'stale-while-revalidate') cc.staleWhileRevalidate ??= deltaSeconds(arg)
+    else if (name === 'stale-if-error') cc.staleIfError ??= deltaSeconds(arg)
+    else if (name === 'max-stale') {
+      cc.maxStale ??= arg === undefined ? Number.POSITIVE_INFINITY : deltaSeconds(arg)
+    } else if (name === 'min-fresh') cc.minFresh ??= deltaSeconds(arg)
+    else if (name === 'only-if-cached') cc.onlyIfCached = true
   }
   return cc
 }
@@ -161,8 +182,17 @@ export function planEntry(
 }
 
 function isStorableResponse(outcome: HttpOutcome, maxBodyBytes: number, streams: boolean): boolean {
-  // A 206 holds part of a body; replayed to a call without `Range` it would be wrong.
-  if (outcome.status < 200 || outcome.status > 299 || outcome.status === 206) return false
+  if (outcome.status < 200 || outcome.status > 299) return false
+  return isKeepable(outcome, maxBodyBytes, streams)
+}
+
+/**
+ * What any stored answer must be, whatever its status: complete, within `maxBodyBytes`, setting
+ * no cookie, not an event stream (unless `streams`), and not a 206, which holds part of a body
+ * that replayed to a call without `Range` would be wrong.
+ */
+export function isKeepable(outcome: HttpOutcome, maxBodyBytes: number, streams: boolean): boolean {
+  if (outcome.status === 206) return false
   if (!isComplete(outcome)) return false
   if (outcome.body instanceof Uint8Array && outcome.body.byteLength > maxBodyBytes) return false
   if (setsCookie(outcome)) return false
@@ -173,7 +203,7 @@ function isStorableResponse(outcome: HttpOutcome, maxBodyBytes: number, streams:
 }
 
 /** Every `cache-control` line, joined as RFC 9110 §5.3 allows. */
-function cacheControlOf(outcome: HttpOutcome): string | undefined {
+export function cacheControlOf(outcome: HttpOutcome): string | undefined {
   let joined: string | undefined
   for (const [name, value] of outcome.headers) {
     if (name === 'cache-control') joined = joined === undefined ? value : `${joined},${value}`

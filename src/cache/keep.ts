@@ -77,7 +77,10 @@ export function createKeeper(cache: ResolvedCache, io: StoreIo, clock: Clock): K
     }
     const entry: CacheEntry = { outcome: stored, times }
     // Keyv reads a ttl of 0 as "forever"; planEntry only plans entries with a window ahead.
-    return io.write(call, entry, Math.ceil(retentionOf(times, now)))
+    const ttl = Math.ceil(retentionOf(times, now))
+    const kept = await io.write(call, entry, ttl)
+    if (kept) await io.tag(call, call.key, ttl)
+    return kept
   }
 
   return {

@@ -5,6 +5,7 @@ import { type Admission, TinyLfu } from './admission.js'
 import { isEntry } from './entry.js'
 import { hashKey } from './frequency-sketch.js'
 import { cacheDefaults } from './options.js'
+import { isVariantSet, type VariantSet } from './variant.js'
 
 export interface MemoryKeyvOptions {
   /** Most entries kept; the least recently used goes first. */
@@ -144,9 +145,19 @@ export function createMemoryKeyv(options: MemoryKeyvOptions): Keyv {
 function sizeOf(stored: unknown, unmeasurable: number): number {
   const value =
     typeof stored === 'object' && stored !== null && 'value' in stored ? stored.value : stored
-  const size = isEntry(value) ? outcomeSize(value.outcome) : jsonSize(value)
+  const size = isEntry(value)
+    ? outcomeSize(value.outcome)
+    : isVariantSet(value)
+      ? setSize(value)
+      : jsonSize(value)
   // What cannot be measured (cyclic, BigInt) weighs as much as the largest entry allowed.
   return size === undefined ? unmeasurable : Math.ceil(size) + overhead
+}
+
+function setSize(set: VariantSet): number | undefined {
+  let size = 0
+  for (const variant of set.variants) size += (outcomeSize(variant.outcome) ?? 0) + overhead
+  return size
 }
 
 function outcomeSize(outcome: Outcome): number | undefined {

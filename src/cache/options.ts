@@ -17,7 +17,12 @@ import {
 import { type Admission, admissions } from './admission.js'
 
 export interface CacheOptions {
-  /** ms a stored outcome is fresh. @default 60_000 */
+  /**
+   * ms a stored outcome is fresh, for calls outside HTTP semantics (declared POSTs, `wrap`,
+   * `respectCacheControl: false`). Under HTTP caching (GET and HEAD with `respectCacheControl`)
+   * it is only the heuristic lifetime of a 200, 203 or 204 that carries no freshness of its own
+   * (RFC 9111 §4.2.2). @default 60_000
+   */
   ttl?: number
   /** Most entries kept by the in-memory store. @default 10_000 */
   maxEntries?: number
@@ -32,13 +37,18 @@ export interface CacheOptions {
    * the same either way. `breakwater replay` shows both on your own trace. @default 'tinylfu'
    */
   admission?: Admission
-  /** ms past freshness during which a stale entry is served while one refresh runs. @default 0 */
+  /** ms past freshness during which a stale entry is served while one refresh runs; an answer's own `stale-while-revalidate` wins. @default 0 */
   staleWhileRevalidate?: number
-  /** ms past freshness during which a stale entry is served when the upstream fails. @default 0 */
+  /** ms past freshness during which a stale entry is served when the upstream fails; an answer's own `stale-if-error` wins. @default 0 */
   staleIfError?: number
   /** Cacheable methods. POST only by opt-in (deterministic LLM calls). @default ['GET', 'HEAD'] */
   methods?: readonly string[]
-  /** Honor `no-store`, `no-cache`, `private` (shared stores), `max-age`, `s-maxage`, `must-revalidate`. @default true */
+  /**
+   * GET and HEAD follow RFC 9111 (Vary, Age, Expires, request directives, revalidation,
+   * invalidation after unsafe methods); other cacheable calls honor `no-store`, `no-cache`,
+   * `private` (shared stores), `max-age`, `s-maxage`, `must-revalidate`. `false`: `ttl` alone
+   * decides. @default true
+   */
   respectCacheControl?: boolean
   /** Request headers that change the answer and so enter the key (credentials always do, hashed). */
   keyHeaders?: readonly string[]

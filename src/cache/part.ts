@@ -32,6 +32,7 @@ export const cachePart: PartFactory = (context, options, shared): Part | undefin
   shared.cacheEntries = part.entries
   return {
     stage: part.stage,
+    cacheCommands: part.commands,
     // Refreshes still running go through the parts below: they finish before any part closes.
     drain: part.close,
     close: async () => {

@@ -3,7 +3,9 @@ import type { Call } from '../core/call.js'
 import type { StageContext } from '../core/context.js'
 import { eventBase } from '../core/context.js'
 import type { EntryCodec } from './codec.js'
+import { addToTags } from './commands.js'
 import type { CacheEntry } from './entry.js'
+import type { VariantSet } from './variant.js'
 
 /**
  * The store answered a write with `false`: the entry was not kept (a full Redis, a store that
@@ -28,6 +30,18 @@ export interface StoreIo {
   read(call: Call): Promise<CacheEntry | undefined>
   /** Writes the entry for `ttl` ms; true once the store kept it. Never rejects. */
   write(call: Call, entry: CacheEntry, ttl: number): Promise<boolean>
+  /** The variants under the call's `storeKey`; rejects when the store fails. */
+  lookupSet(call: Call): Promise<VariantSet | undefined>
+  /** As `lookupSet`, failing open. */
+  readSet(call: Call): Promise<VariantSet | undefined>
+  /** As `readSet`, reporting nothing: for a write that merges into what a read already reported. */
+  peekSet(call: Call): Promise<VariantSet | undefined>
+  /** Writes the variants under the call's `storeKey` for `ttl` ms. Never rejects. */
+  writeSet(call: Call, set: VariantSet, ttl: number): Promise<boolean>
+  /** Indexes `key`, kept `ttl` ms, under the call's tags. Never rejects; failures are reported. */
+  tag(call: Call, key: string, ttl: number): Promise<void>
+  /** Deletes what is stored under `key`. Never rejects; a store failure is reported. */
+  remove(call: Call, key: string): Promise<void>
 }
 
 /**
@@ -53,7 +67,60 @@ export function createStoreIo(ctx: StageContext, store: Keyv, codec: EntryCodec)
     return entry
   }
 
+  const setOf = (call: Call, found: unknown): VariantSet | undefined => {
+    if (found === undefined) return undefined
+    const set = codec.decodeSet(found)
+    if (set === undefined) {
+      failed(call, new TypeError(`cache store holds a foreign value under ${call.storeKey}`))
+    }
+    return set
+  }
+
+  const written = async (call: Call, key: string, value: unknown, ttl: number) => {
+    try {
+      const kept = await store.set(key, value, ttl)
+      if (!kept) failed(call, new CacheEntryNotKeptError(call))
+      return kept
+    } catch (error) {
+      failed(call, error)
+      return false
+    }
+  }
+
   return {
+    lookupSet: async (call) => setOf(call, await store.get(call.storeKey)),
+    async readSet(call) {
+      let found: unknown
+      try {
+        found = await store.get(call.storeKey)
+      } catch (error) {
+        failed(call, error)
+      }
+      return setOf(call, found)
+    },
+    async peekSet(call) {
+      try {
+        return codec.decodeSet(await store.get(call.storeKey))
+      } catch {
+        return undefined
+      }
+    },
+    writeSet: (call, set, ttl) => written(call, call.storeKey, codec.encodeSet(set), ttl),
+    async tag(call, key, ttl) {
+      if (call.tags.length === 0) return
+      try {
+        await addToTags(store, call.tags, key, ctx.clock.now(), ttl)
+      } catch (error) {
+        failed(call, error)
+      }
+    },
+    async remove(call, key) {
+      try {
+        await store.delete(key)
+      } catch (error) {
+        failed(call, error)
+      }
+    },
     lookup: async (call) => entryOf(call, await store.get(call.key)),
     async read(call) {
       let found: unknown
@@ -64,15 +131,6 @@ export function createStoreIo(ctx: StageContext, store: Keyv, codec: EntryCodec)
       }
       return entryOf(call, found)
     },
-    async write(call, entry, ttl) {
-      try {
-        const kept = await store.set(call.key, codec.encode(entry), ttl)
-        if (!kept) failed(call, new CacheEntryNotKeptError(call))
-        return kept
-      } catch (error) {
-        failed(call, error)
-        return false
-      }
-    },
+    write: (call, entry, ttl) => written(call, call.key, codec.encode(entry), ttl),
   }
 }

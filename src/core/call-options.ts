@@ -23,6 +23,11 @@ export interface CallOptions {
   idempotencyKey?: string
   /** Tokens this call takes: from every bucket, or by bucket name (a bucket of the instance). */
   cost?: number | Readonly<Record<string, number>>
+  /**
+   * Labels for what this call stores, so that `cache.invalidateTag(tag)` drops it later (in
+   * every process, with Redis). At most 32 non-empty strings.
+   */
+  tags?: readonly string[]
 }
 
 export interface ResolvedCallOptions {
@@ -35,6 +40,7 @@ export interface ResolvedCallOptions {
   readonly deadline: number | undefined
   readonly idempotencyKey: string | undefined
   readonly cost: number | Readonly<Record<string, number>> | undefined
+  readonly tags: readonly string[]
 }
 
 const none: ResolvedCallOptions = {
@@ -47,6 +53,7 @@ const none: ResolvedCallOptions = {
   deadline: undefined,
   idempotencyKey: undefined,
   cost: undefined,
+  tags: [],
 }
 
 const names = [
@@ -59,6 +66,7 @@ const names = [
   'deadline',
   'idempotencyKey',
   'cost',
+  'tags',
 ]
 
 /**
@@ -102,7 +110,25 @@ export function resolveCallOptions(
         ? undefined
         : checkIdempotencyKey(`${label}.idempotencyKey`, o.idempotencyKey),
     cost: costOf(o.cost, buckets, label),
+    tags: tagsOf(o.tags, label),
   }
+}
+
+/** Most tags one call may give: each one is an index the store updates on every write. */
+const maxTags = 32
+
+function tagsOf(value: unknown, label: string): readonly string[] {
+  if (value === undefined) return none.tags
+  if (
+    !Array.isArray(value) ||
+    value.length > maxTags ||
+    !value.every((tag) => isNonEmptyString(tag))
+  ) {
+    throw new TypeError(
+      `${label}.tags must be at most ${maxTags} non-empty strings, got ${show(value)}`,
+    )
+  }
+  return [...new Set(value as string[])]
 }
 
 /** Longest idempotency key, as Stripe allows: keys are stored, hashed and sent on every retry. */

@@ -53,6 +53,20 @@ interface CallBase {
   readonly retries: boolean
   /** Per-call freshness in ms, overriding `cache.ttl` and the response's Cache-Control. */
   readonly ttl: number | undefined
+  /**
+   * The cache follows RFC 9111 for this call (a safe method without a body, with
+   * `cache.respectCacheControl`): variants by `Vary`, request directives, revalidation.
+   */
+  readonly httpCaching: boolean
+  /**
+   * The key the cache stores under: for calls under HTTP caching (and unsafe calls, which
+   * invalidate it) the URL and credentials, every variant kept apart inside; else `key`.
+   */
+  readonly storeKey: string
+  /** The Fetch standard's `init.cache` mode. */
+  readonly cacheMode: CacheMode
+  /** Labels the stored answer carries, for `cache.invalidateTag`. */
+  readonly tags: readonly string[]
   /** Per-attempt timeout in ms (0: none). */
   readonly timeout: number
   /** Absolute time (clock ms) after which no new wait or attempt starts; undefined: none. */
@@ -86,6 +100,15 @@ export interface ValueCall extends CallBase {
 
 export type Call = HttpCall | ValueCall
 
+/** The Fetch standard's request cache modes (`init.cache`). */
+export type CacheMode =
+  | 'default'
+  | 'no-store'
+  | 'reload'
+  | 'no-cache'
+  | 'force-cache'
+  | 'only-if-cached'
+
 /** What `createCall` needs; every flag not given is off, `retries` on, `timeout` 0. */
 interface CallInitBase {
   readonly key: string
@@ -95,6 +118,10 @@ interface CallInitBase {
   readonly resendable?: boolean | undefined
   readonly retries?: boolean | undefined
   readonly ttl?: number | undefined
+  readonly httpCaching?: boolean | undefined
+  readonly storeKey?: string | undefined
+  readonly cacheMode?: CacheMode | undefined
+  readonly tags?: readonly string[] | undefined
   readonly timeout?: number | undefined
   readonly deadline?: number | undefined
   readonly idempotencyKey?: string | undefined
@@ -182,6 +209,10 @@ export function createCall(init: CallInit, decided: CallDecisions = init): Call 
     resendable: init.resendable === true,
     retries: init.retries !== false,
     ttl: init.ttl,
+    httpCaching: init.httpCaching === true,
+    storeKey: init.storeKey ?? init.key,
+    cacheMode: init.cacheMode ?? 'default',
+    tags: init.tags ?? noTags,
     timeout: init.timeout ?? 0,
     deadline: init.deadline,
     idempotencyKey: init.idempotencyKey,
@@ -190,6 +221,8 @@ export function createCall(init: CallInit, decided: CallDecisions = init): Call 
     fn: undefined,
   } as Call
 }
+
+const noTags: readonly string[] = []
 
 function targetOf(url: string): string {
   const { origin, pathname } = new URL(url)

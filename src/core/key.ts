@@ -56,6 +56,16 @@ export function httpKey(parts: HttpKeyParts): string {
   return createHash('sha256').update(head).update(parts.body).digest('hex')
 }
 
+/**
+ * sha-256 (hex) over the normalized URL and the credentials only: the key under which the cache
+ * keeps every variant of a URL for one set of credentials (RFC 9111 §4.1 picks among them).
+ */
+export function urlStoreKey(url: URL, headers: Headers): string {
+  const credentials: string[] = []
+  for (const [name, value] of headers) if (credentialSet.has(name)) credentials.push(name, value)
+  return hash('sha256', JSON.stringify(['URL', normalizeUrl(url), credentials]), 'hex')
+}
+
 /** sha-256 (hex) of a wrapped function's name and its call's key string. */
 export function valueKey(name: string, key: string): string {
   return createHash('sha256')

@@ -8,6 +8,13 @@ export interface Stats {
   readonly cacheMisses: number
   /** Calls answered from a stale entry (while revalidating, or because the upstream failed). */
   readonly staleServed: number
+  /**
+   * Conditional requests the cache sent to revalidate a stored answer (`If-None-Match`,
+   * `If-Modified-Since`); also counted in `cacheMisses`.
+   */
+  readonly revalidations: number
+  /** Revalidations the upstream answered `304 Not Modified`: the stored body was reused. */
+  readonly notModified: number
   /** Calls that joined an identical call already in flight instead of calling upstream. */
   readonly coalesced: number
   /** Attempts sent to the upstream (retries included). */
@@ -71,6 +78,8 @@ export class Counters implements Record<CounterName, number> {
   cacheHits = 0
   cacheMisses = 0
   staleServed = 0
+  revalidations = 0
+  notModified = 0
   coalesced = 0
   upstreamCalls = 0
   retries = 0
@@ -96,6 +105,8 @@ export class Counters implements Record<CounterName, number> {
       cacheHits: this.cacheHits,
       cacheMisses: this.cacheMisses,
       staleServed: this.staleServed,
+      revalidations: this.revalidations,
+      notModified: this.notModified,
       coalesced: this.coalesced,
       upstreamCalls: this.upstreamCalls,
       retries: this.retries,

@@ -147,3 +147,10 @@ export function list<T>(
   }
   return value as T[]
 }
+
+/** A cache tag as `invalidateTag` takes it: a non-empty string. */
+export function checkTag(tag: unknown): string {
+  if (!isNonEmptyString(tag))
+    throw new TypeError(`tag must be a non-empty string, got ${show(tag)}`)
+  return tag
+}

@@ -29,7 +29,8 @@ describe('parseCacheControl', () => {
   it('reads every directive it knows, whatever their case and spacing', () => {
     expect(
       parseCacheControl(
-        ' No-Store ,NO-CACHE, private,Public , MAX-AGE=60, s-maxage = 30 ,Must-Revalidate,proxy-revalidate',
+        ' No-Store ,NO-CACHE, private,Public , MAX-AGE=60, s-maxage = 30 ,Must-Revalidate,proxy-revalidate,' +
+          'Stale-While-Revalidate=5, stale-if-error=6, max-stale=7, MIN-FRESH=8, only-if-cached',
       ),
     ).toEqual({
       noStore: true,
@@ -40,7 +41,16 @@ describe('parseCacheControl', () => {
       sMaxAge: 30,
       mustRevalidate: true,
       proxyRevalidate: true,
+      staleWhileRevalidate: 5,
+      staleIfError: 6,
+      maxStale: 7,
+      minFresh: 8,
+      onlyIfCached: true,
     })
+  })
+
+  it('reads a bare max-stale as any staleness', () => {
+    expect(parseCacheControl('max-stale').maxStale).toBe(Number.POSITIVE_INFINITY)
   })
 
   it('reads nothing from a missing or empty header', () => {
@@ -53,6 +63,11 @@ describe('parseCacheControl', () => {
       sMaxAge: undefined,
       mustRevalidate: false,
       proxyRevalidate: false,
+      staleWhileRevalidate: undefined,
+      staleIfError: undefined,
+      maxStale: undefined,
+      minFresh: undefined,
+      onlyIfCached: false,
     }
     expect(parseCacheControl(undefined)).toEqual(none)
     expect(parseCacheControl('')).toEqual(none)

@@ -1,6 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { defaultKeyHeaders } from '../../src/cache/options.js'
 import { leaseLength } from '../../src/coalesce/redis-lease.js'
 import type { BreakwaterEvent } from '../../src/core/events.js'
+import { httpKey } from '../../src/core/key.js'
 import { maxTimerMs } from '../../src/core/validate.js'
 import { type BreakwaterFetch, type CreateFetchOptions, createFetch } from '../../src/fetch.js'
 import { redisDefaults } from '../../src/redis/options.js'
@@ -101,7 +103,15 @@ describe('coalescing across instances with a Redis lease', () => {
     const cacheKey = String((await redis.keys(`${namespace}:cache:*`))[0])
     // Another process took the lease and died: its key alone is left, until PX ends it.
     await redis.del(cacheKey)
-    await redis.set(cacheKey.replace(':cache:', ':lease:'), 'token-of-a-dead-holder', { PX: 400 })
+    const leaseKey = `${namespace}:lease:${httpKey({
+      method: 'GET',
+      url: new URL(url),
+      headers: new Headers(),
+      body: undefined,
+      keyHeaders: defaultKeyHeaders,
+      custom: undefined,
+    })}`
+    await redis.set(leaseKey, 'token-of-a-dead-holder', { PX: 400 })
     const started = performance.now()
     const res = await open({ namespace })(url)
     const waited = performance.now() - started

@@ -18,6 +18,7 @@ describe('resolveCallOptions', () => {
         deadline: 100,
         idempotencyKey: 'order 42',
         cost: { tpm: 1_200 },
+        tags: ['user:42', 'user:42', 'team:1'],
       },
       buckets,
     )
@@ -31,6 +32,7 @@ describe('resolveCallOptions', () => {
       deadline: 100,
       idempotencyKey: 'order 42',
       cost: { tpm: 1_200 },
+      tags: ['user:42', 'team:1'],
     })
   })
 

@@ -64,8 +64,13 @@ describe('createFetch with a status line no Response can carry', () => {
     const store = new Keyv()
     const fetch = make({ cache: { store } })
     await (await fetch(`${up.url}/old`)).text()
+    // A GET is stored as the variants of its URL; each gets the phrase.
     for await (const [key, value] of store.iterator?.(store.namespace) ?? []) {
-      await store.set(key, { ...value, outcome: { ...value.outcome, statusText: 'OK ✓' } })
+      const variants = value.variants.map((v: { outcome: object }) => ({
+        ...v,
+        outcome: { ...v.outcome, statusText: 'OK ✓' },
+      }))
+      await store.set(key, { ...value, variants })
     }
     const before = up.arrivals
     expect((await fetch(`${up.url}/old`)).statusText).toBe('OK')
