@@ -106,7 +106,8 @@ export function createLeaseStage(
     keeper,
     polls: tuning.polls ?? quickPolls,
     livePolls: tuning.livePolls ?? livePolls,
-    live: () => wakeups.live,
+    // A Redis marked down fails the next look at once: better found out soon.
+    live: () => wakeups.live && !connection.down,
     hold,
   }
 

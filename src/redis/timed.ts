@@ -23,6 +23,11 @@ export function afterReads(ms: number, fn: () => void): () => void {
  * `RedisUnavailableError` when `timeout` ms pass first (as `afterReads` counts them). An
  * operation sent may settle after that: its late result or error is dropped. One still waiting
  * for `ready` then is never sent.
+ *
+ * Once sent, the time is counted from the write: node-redis writes its commands in a
+ * `setImmediate`, so a process busy with a burst of calls may write one long after it was
+ * sent, and the time it spent so is its own, not Redis'. The mark is taken in an immediate
+ * queued just after node-redis' write.
  */
 export function timed<T>(
   timeout: number,
@@ -31,21 +36,34 @@ export function timed<T>(
 ): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let expired = false
-    const cancel = afterReads(timeout, () => {
+    let written: number | undefined
+    const judge = (): void => {
+      const since = written === undefined ? 0 : performance.now() - written
+      if (written !== undefined && since < timeout) {
+        cancel = afterReads(timeout - since, judge)
+        return
+      }
       expired = true
       reject(new RedisUnavailableError(`Redis did not answer within ${timeout} ms`))
-    })
-    ready
-      .then(() => (expired ? (undefined as T) : send()))
-      .then(
-        (value) => {
-          cancel()
-          resolve(value)
-        },
-        (error: unknown) => {
-          cancel()
-          reject(error)
-        },
-      )
+    }
+    let cancel = afterReads(timeout, judge)
+    const start = (): Promise<T> => {
+      if (expired) return Promise.resolve(undefined as T)
+      const sent = send()
+      setImmediate(() => {
+        written = performance.now()
+      })
+      return sent
+    }
+    ready.then(start).then(
+      (value) => {
+        cancel()
+        resolve(value)
+      },
+      (error: unknown) => {
+        cancel()
+        reject(error)
+      },
+    )
   })
 }

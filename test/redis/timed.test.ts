@@ -3,7 +3,13 @@ import { RedisConnection } from '../../src/redis/connection.js'
 import { resolveRedis } from '../../src/redis/options.js'
 import { isRedisUnavailable } from '../../src/redis/redis-client.js'
 import { afterReads, timed } from '../../src/redis/timed.js'
-import { realContext, redisUrl, testNamespace } from '../helpers/redis.js'
+import { rawClient, realContext, redisUrl, testNamespace } from '../helpers/redis.js'
+
+/** Lua that keeps Redis busy for 30 ms. */
+const busyFor30ms = `local t = redis.call('TIME')
+local start = t[1] * 1000000 + t[2]
+repeat t = redis.call('TIME') until t[1] * 1000000 + t[2] - start > 30000
+return 1`
 
 const turn = () => new Promise((resolve) => setImmediate(resolve))
 
@@ -36,6 +42,27 @@ describe('the timeout of a Redis operation', () => {
     expect(await pong).toBe('PONG')
     expect(ctx.counters.redisErrors).toBe(0)
     expect(connection.down).toBe(false)
+    await connection.close()
+  })
+
+  it('counts its time from the write, not from a stall of the process before it', async () => {
+    const ctx = realContext()
+    const resolved = resolveRedis({ url: redisUrl(), timeout: 50 })
+    if (!resolved) throw new Error('redis expected')
+    const connection = new RedisConnection(resolved, testNamespace('stall-before'), ctx)
+    expect(await connection.command(['PING'])).toBe('PONG')
+    const other = await rawClient()
+    // Written just before the PING: Redis is busy with it for 30 ms, more than a turn of the
+    // loop, less than the timeout.
+    const busy = other.eval(busyFor30ms)
+    const pong = connection.command(['PING'])
+    for (let i = 0; i < 5; i++) await Promise.resolve()
+    // Sent, not written yet: a burst of calls holds the loop past the timeout first.
+    stall(300)
+    expect(await pong).toBe('PONG')
+    expect(ctx.counters.redisErrors).toBe(0)
+    await busy
+    other.destroy()
     await connection.close()
   })
 
