@@ -1,35 +1,71 @@
 /**
  * One process of the cross-process scenario: builds a breakwater fetch (on the shared Redis, or
- * in memory alone), says `ready`, waits for `go` on stdin so that every process starts at once,
- * asks each key with several concurrent callers and prints what it saw as one JSON line.
+ * in memory alone), warms up, says `ready`, waits for `go` on stdin so that every process
+ * starts at once, asks each key with several concurrent callers and prints what it saw as one
+ * JSON line.
  *
- * Arguments: redis URL ('' for memory alone), namespace, base URL, keys, callers per key.
+ * Arguments: redis URL ('' for memory alone), namespace, base URL, keys, callers per key, and
+ * the warm-up: `fleet` (as a process that has been up a while) or `fresh` (one call).
  */
-import { createFetch } from '../../src/index.js'
+import { type BreakwaterFetch, type CreateFetchOptions, createFetch } from '../../src/index.js'
 import { readyThenGo } from '../fleet.js'
 
-const [redis, namespace, base, keys, callers] = process.argv.slice(2)
+const [redis, namespace, base, keys, callers, warmUp = 'fleet'] = process.argv.slice(2)
 if (redis === undefined || namespace === undefined || base === undefined) {
   throw new Error(
-    'usage: cross-process-child <redis-url|""> <namespace> <base-url> <keys> <callers>',
+    'usage: cross-process-child <redis-url|""> <namespace> <base-url> <keys> <callers> [fleet|fresh]',
   )
 }
-const fetch = createFetch({
+const calls = Number(keys) * Number(callers)
+let redisDown = false
+const options: CreateFetchOptions = {
   ...(redis === '' ? {} : { redis }),
   namespace,
   cache: { ttl: 60_000 },
   retry: false,
-})
-// As in a fleet that has been up a while: the modules breakwater loads on first use, its Redis
-// connection and the subscriber that wakes its waiters are ready before the measured calls.
-// The warm-up path is outside the round's segment: the upstream does not count it.
-await (await fetch(`${new URL(base).origin}/warmup-${process.pid}/`)).arrayBuffer()
+  onEvent: (event) => {
+    if (event.type === 'redisDown') redisDown = true
+    if (event.type === 'redisUp') redisDown = false
+  },
+}
+const fetch = createFetch(options)
+
+/** All the calls of one burst from `f` at once, `callers` per key of `path`. */
+const burst = (f: BreakwaterFetch, path: string) =>
+  Promise.all(
+    Array.from({ length: calls }, async (_, i) => {
+      await (await f(`${path}/v1/items/${i % Number(keys)}`)).arrayBuffer()
+    }),
+  )
+
+// Warm-up paths are outside the round's segment: the upstream does not count them.
+const origin = new URL(base).origin
+// Fresh: the modules breakwater loads on first use, its Redis connection and the subscriber
+// that wakes its waiters are ready before the measured calls, and nothing more.
+await (await fetch(`${origin}/warmup-${process.pid}/`)).arrayBuffer()
+if (warmUp === 'fleet') {
+  // As in a fleet that has been up a while, the code of both sides of a lease has run hot (a
+  // process's first bursts run in V8's interpreter, at several times the cost): a second
+  // instance here asks the same keys at once, so that one of the two waits on the other.
+  const peer = createFetch(options)
+  for (let round = 0; round < 3; round++) {
+    const path = `${origin}/warmup-${process.pid}-${round}`
+    await Promise.all([burst(fetch, path), burst(peer, path)])
+  }
+  await peer.close()
+  // ...and its connection is up: a process started on a busy machine may have seen its first
+  // handshake time out, and Redis stays marked down for a second after.
+  for (let probe = 0; redisDown && probe < 40; probe++) {
+    await new Promise((resolve) => setTimeout(resolve, 250))
+    await (await fetch(`${origin}/warmup-${process.pid}-probe-${probe}/`)).arrayBuffer()
+  }
+}
 await readyThenGo()
 
 const waits: number[] = []
 let failed = 0
 await Promise.all(
-  Array.from({ length: Number(keys) * Number(callers) }, async (_, i) => {
+  Array.from({ length: calls }, async (_, i) => {
     const started = performance.now()
     try {
       const res = await fetch(`${base}/v1/items/${i % Number(keys)}`)

@@ -37,7 +37,9 @@ export function createCacheStage(
   codec: EntryCodec = rawCodec,
 ): CacheStage {
   const { clock } = ctx
-  const io = createStoreIo(ctx, store, codec)
+  // A store of the instance's own answers at once; a shared one is a round trip away, and the
+  // callers of a cold key asking at once had better share that trip.
+  const io = createStoreIo(ctx, store, codec, codec !== rawCodec)
   const keeper = createKeeper(cache, io, clock)
   const refresher = createRefresher(keeper)
   const server = createServer(ctx, keeper, refresher)

@@ -48,9 +48,34 @@ export interface StoreIo {
  * Reads and writes entries through the codec. Every failure (a store that throws, refuses an
  * entry or holds a foreign value) is counted in `cacheErrors` and sent as a `cacheError` event,
  * and the call goes on uncached.
+ *
+ * With `shareReads`, for a store a round trip away, the `read`s and `readSet`s of one key in
+ * flight at once share one: a burst of callers asking a cold key costs Redis one GET, not one per caller. A
+ * write or removal of the key ends the sharing, so no read that starts after it gets an older answer.
+ * `lookup` (the lease's waiters) always reads for itself: what it reads must be newer than
+ * what it read of the lease.
  */
-export function createStoreIo(ctx: StageContext, store: Keyv, codec: EntryCodec): StoreIo {
+export function createStoreIo(
+  ctx: StageContext,
+  store: Keyv,
+  codec: EntryCodec,
+  shareReads = false,
+): StoreIo {
   const { counters, events } = ctx
+  const reading = new Map<string, Promise<unknown>>()
+
+  const get = (key: string): Promise<unknown> => {
+    if (!shareReads) return store.get(key)
+    const inFlight = reading.get(key)
+    if (inFlight !== undefined) return inFlight
+    const started: Promise<unknown> = store.get(key)
+    reading.set(key, started)
+    const forget = () => {
+      if (reading.get(key) === started) reading.delete(key)
+    }
+    started.then(forget, forget)
+    return started
+  }
 
   const failed = (call: Call, error: unknown): void => {
     counters.cacheErrors++
@@ -77,6 +102,8 @@ export function createStoreIo(ctx: StageContext, store: Keyv, codec: EntryCodec)
   }
 
   const written = async (call: Call, key: string, value: unknown, ttl: number) => {
+    // A read that began before this write may return the old value: later reads go on their own.
+    reading.delete(key)
     try {
       const kept = await store.set(key, value, ttl)
       if (!kept) failed(call, new CacheEntryNotKeptError(call))
@@ -92,7 +119,7 @@ export function createStoreIo(ctx: StageContext, store: Keyv, codec: EntryCodec)
     async readSet(call) {
       let found: unknown
       try {
-        found = await store.get(call.storeKey)
+        found = await get(call.storeKey)
       } catch (error) {
         failed(call, error)
       }
@@ -115,6 +142,7 @@ export function createStoreIo(ctx: StageContext, store: Keyv, codec: EntryCodec)
       }
     },
     async remove(call, key) {
+      reading.delete(key)
       try {
         await store.delete(key)
       } catch (error) {
@@ -125,7 +153,7 @@ export function createStoreIo(ctx: StageContext, store: Keyv, codec: EntryCodec)
     async read(call) {
       let found: unknown
       try {
-        found = await store.get(call.key)
+        found = await get(call.key)
       } catch (error) {
         failed(call, error)
       }

@@ -24,6 +24,17 @@ return 1`)
 const renew = new RedisScript(`if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 return redis.call('PEXPIRE', KEYS[1], ARGV[2])`)
 
+/** What a `claim` found. */
+export interface Claim {
+  readonly held: boolean
+  /** ms the lease has left, as Redis' PTTL said; Infinity when it has no expiry. */
+  readonly heldFor: number
+}
+
+/** ms left of a PTTL reply: negative for a key without expiry (not one of ours) or just gone. */
+export const leftOf = (pttl: unknown): number =>
+  typeof pttl === 'number' && pttl >= 0 ? pttl : Number.POSITIVE_INFINITY
+
 /** A lease this process holds, renewed until it ends. */
 export interface Held {
   readonly key: string
@@ -43,6 +54,8 @@ export class LeaseKeeper {
   readonly #channel: string
   readonly #orphans: LeaseOrphans
   readonly #holding = new Set<Held>()
+  /** Releases sent and not answered yet: `close` waits for them. */
+  readonly #ending = new Set<Promise<void>>()
 
   constructor(connection: RedisConnection, leaseMs: number, channel: string) {
     this.#connection = connection
@@ -51,18 +64,30 @@ export class LeaseKeeper {
     this.#orphans = new LeaseOrphans((key, token) => this.drop(key, token))
   }
 
-  /** `SET NX PX`: true when the lease is ours now. Rejects when Redis failed it. */
-  async acquire(key: string, token: string): Promise<boolean> {
-    let reply: unknown
+  /**
+   * `SET NX PX`, and in the same round trip the ms the lease has left: `held` when it is ours
+   * now, else how long its holder has it for unless renewed (Infinity when unknown), which
+   * bounds how long a waiter may wait before it looks. Rejects when Redis failed it.
+   */
+  async claim(key: string, token: string): Promise<Claim> {
+    let replies: [unknown, unknown]
     try {
-      const args = ['SET', key, token, 'NX', 'PX', String(this.#leaseMs)]
-      reply = await this.#connection.command(args, key)
+      const set = ['SET', key, token, 'NX', 'PX', String(this.#leaseMs)]
+      replies = await this.#connection.run((send) =>
+        Promise.all([send(set, key), send<number>(['PTTL', key], key)]),
+      )
     } catch (error) {
       if (isRedisUnavailable(error)) this.#orphans.add(key, token)
       throw error
     }
     this.#orphans.answered()
-    return reply === 'OK'
+    const [reply, left] = replies
+    return { held: reply === 'OK', heldFor: leftOf(left) }
+  }
+
+  /** `SET NX PX`: true when the lease is ours now. Rejects when Redis failed it. */
+  async acquire(key: string, token: string): Promise<boolean> {
+    return (await this.claim(key, token)).held
   }
 
   /** Redis answered a command about leases: orphans can be deleted now. */
@@ -91,11 +116,21 @@ export class LeaseKeeper {
     return lease
   }
 
-  /** Ends a lease held: deleted (`mark` empty) or marked done for `doneMs`. */
-  async end(lease: Held, mark: string): Promise<void> {
+  /**
+   * Ends a lease held: deleted (`mark` empty) or marked done for `doneMs`. Never rejects, and
+   * need not be awaited: `close` waits for the releases still under way.
+   */
+  end(lease: Held, mark: string): Promise<void> {
     // A lease that close() ended was released then, while the connection was still open.
-    if (!this.#holding.delete(lease)) return
+    if (!this.#holding.delete(lease)) return Promise.resolve()
     clearInterval(lease.renewal)
+    const ending = this.#release(lease, mark)
+    this.#ending.add(ending)
+    ending.then(() => this.#ending.delete(ending))
+    return ending
+  }
+
+  async #release(lease: Held, mark: string): Promise<void> {
     const args = [lease.token, mark, String(doneMs), this.#channel]
     try {
       await release.run(this.#connection, [lease.key], args)
@@ -118,6 +153,6 @@ export class LeaseKeeper {
       return this.drop(lease.key, lease.token)
     })
     this.#holding.clear()
-    await Promise.allSettled([...ending, this.#orphans.close()])
+    await Promise.allSettled([...ending, ...this.#ending, this.#orphans.close()])
   }
 }

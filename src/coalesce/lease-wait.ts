@@ -5,22 +5,9 @@ import { eventBase, reportFallback } from '../core/context.js'
 import type { Outcome } from '../core/outcome.js'
 import type { Next } from '../core/stage.js'
 import type { RedisConnection } from '../redis/connection.js'
-import { doneMark, type LeaseKeeper } from './lease-keeper.js'
+import { doneMark, type LeaseKeeper, leftOf } from './lease-keeper.js'
 import type { LeaseWatch } from './lease-wakeups.js'
-
-/** Bounds of the delay between two polls of a waiter, ms, growing by half each time. */
-export interface Polls {
-  readonly first: number
-  readonly last: number
-}
-
-/**
- * The polls of a waiter: 20 ms growing to 200 ms, as before notifications came, so that a
- * notification missed (a subscriber down, a message lost in a gap, a holder that died between
- * storing and releasing) never makes a call wait longer than it did. Waiters woken in time by
- * a notification rarely reach their second poll.
- */
-export const defaultPolls: Polls = { first: 20, last: 200 }
+import { nextPoll, type Polls } from './polls.js'
 
 /** What a waiter needs of the lease stage it waits in. */
 export interface LeaseWaitDeps {
@@ -28,33 +15,48 @@ export interface LeaseWaitDeps {
   readonly connection: RedisConnection
   readonly entries: CacheEntries
   readonly keeper: LeaseKeeper
+  /** The polls while no notification can come (no subscriber, a cluster, one that is down). */
   readonly polls: Polls
+  /** The polls while the holders' notifications reach this process: a safety net only. */
+  readonly livePolls: Polls
+  /** True while the holders' notifications reach this process. */
+  readonly live: () => boolean
   /** Goes upstream under the lease, once this waiter took it over. */
   readonly hold: (call: Call, next: Next, key: string, token: string) => Promise<Outcome>
 }
 
-type Seen = Outcome | 'done' | 'free' | 'held'
+/** What one look found: the entry, or what became of the lease (held: for how many ms more). */
+type Seen = { readonly found: Outcome } | { readonly heldFor: number } | 'done' | 'free'
 
 /**
- * One look at the lease and the cache: the outcome another process stored, or what became of
- * the lease. The lease is read first: its holder stores before it releases, so a lease seen
- * gone means the entry, if any, is there to be read next.
+ * One look at the cache and the lease. The entry is read first: a holder stores it before it
+ * releases and says so, so a waiter woken by that finds it in one round trip. Only without it
+ * is the lease read, with the ms it has left (a lease whose holder died runs out then). A lease
+ * seen gone may have been released after the entry was read: the entry is read once more
+ * before the waiter takes the lease over, or the upstream would be called twice.
  */
 async function look(deps: LeaseWaitDeps, call: Call, key: string): Promise<Seen> {
-  const holder = await deps.connection.command<string | null>(['GET', key], key)
+  const stored = await deps.entries.fresh(call)
+  if (stored !== undefined) return { found: stored }
+  const [holder, left] = await deps.connection.run((send) =>
+    Promise.all([send<string | null>(['GET', key], key), send<number>(['PTTL', key], key)]),
+  )
   deps.keeper.answered()
-  const outcome = await deps.entries.fresh(call)
-  if (outcome !== undefined) return outcome
   if (holder === doneMark) return 'done'
-  return holder === null ? 'free' : 'held'
+  if (holder !== null) return { heldFor: leftOf(left) }
+  const late = await deps.entries.fresh(call)
+  return late === undefined ? 'free' : { found: late }
 }
 
 /**
- * Waits for the entry another process is fetching under the lease `key`: looks whenever the
+ * Waits for the entry another process is fetching under the lease `key`, which its claim found
+ * held for `claimedHeldFor` ms more: looks whenever the
  * watch is woken (the holder published its release) or the next poll is due, until the entry
  * is there, the holder says there will be none (the waiter goes itself), or the lease is free
- * (the waiter takes it over). Bounded by the call's signal and deadline; when Redis fails, the
- * call goes on alone.
+ * (the waiter takes it over). Polls are quick while no notification can come, and a slow safety
+ * net while they do; either way a waiter looks as soon as the lease it saw runs out, so a holder
+ * that died is replaced within ms of its lease's end. Bounded by the call's signal and deadline;
+ * when Redis fails, the call goes on alone.
  */
 export async function waitForEntry(
   deps: LeaseWaitDeps,
@@ -63,13 +65,17 @@ export async function waitForEntry(
   key: string,
   token: string,
   watch: LeaseWatch,
+  claimedHeldFor: number,
 ): Promise<Outcome> {
   const { counters, events, clock } = deps.ctx
   const started = clock.now()
-  let delay = deps.polls.first
+  let polled = 0
+  let heldFor = claimedHeldFor
   for (;;) {
-    await watch.nap(delay, call.signal)
-    delay = Math.min(delay * 1.5, deps.polls.last)
+    const polls = deps.live() ? deps.livePolls : deps.polls
+    const untilDeadline =
+      call.deadline === undefined ? Number.POSITIVE_INFINITY : call.deadline - clock.now()
+    await watch.nap(nextPoll(polls, polled++, heldFor, untilDeadline), call.signal)
     // Past its deadline the call waits no more; the stages below refuse it as timed out.
     if (call.deadline !== undefined && clock.now() >= call.deadline) return next(call)
     let seen: Seen
@@ -81,17 +87,18 @@ export async function waitForEntry(
       reportFallback(deps.ctx, call, 'lease', error)
       return next(call)
     }
-    if (typeof seen === 'object') {
+    if (seen === 'done') return next(call)
+    if (typeof seen === 'object' && 'found' in seen) {
       counters.coalesced++
       if (events.wants('leaseJoined')) {
         events.emit({ type: 'leaseJoined', ...eventBase(call), waited: clock.now() - started })
       }
-      return seen
+      return seen.found
     }
-    if (seen === 'done') return next(call)
     if (takenOver) {
       if (events.wants('leaseTakeover')) events.emit({ type: 'leaseTakeover', ...eventBase(call) })
       return deps.hold(call, next, key, token)
     }
+    heldFor = typeof seen === 'object' ? seen.heldFor : Number.POSITIVE_INFINITY
   }
 }

@@ -1,4 +1,4 @@
-import { nap } from '../core/clock.js'
+import { nap, systemTimers, type Timers } from '../core/clock.js'
 import type { RedisConnection } from '../redis/connection.js'
 import { RedisNotifications } from '../redis/notifications.js'
 import { isCluster } from '../redis/redis-client.js'
@@ -21,9 +21,11 @@ export interface LeaseWatch {
  * What wakes the waiters of this process. A holder ends its lease with a script that also
  * publishes the lease's key on `<namespace>:lease:done` (stored, marked done, released,
  * dropped as an orphan or on close); one subscriber per instance hears it and wakes every
- * watch on that key. When no message can come (a cluster, a subscriber that is down, refused
- * or has just come back), nothing is worse than without: the waiters poll as they did, and
- * each gap wakes them all to look again, since messages may have been lost in it.
+ * watch on that key. While it is `live`, its waiters poll only as a safety net. When no
+ * message can come (a cluster, a subscriber not yet subscribed, down or refused), nothing is
+ * worse than without: the waiters poll quickly, as they did before, and each gap (the
+ * subscription made, or lost and made again) wakes them all to look, since messages may have
+ * been lost in it.
  *
  * A watch is taken before the `SET NX` that finds the lease held: any release that follows it
  * publishes after the subscription was in place, so its message reaches the watch.
@@ -33,8 +35,10 @@ export class LeaseWakeups {
   readonly channel: string
   readonly #watches = new Map<string, Set<Watch>>()
   readonly #notifications: RedisNotifications | undefined
+  readonly #timers: Timers
 
-  constructor(connection: RedisConnection, subscribe = true) {
+  constructor(connection: RedisConnection, subscribe = true, timers: Timers = systemTimers) {
+    this.#timers = timers
     const channel = connection.key('lease', 'done')
     const handlers = { message: (key: string) => this.#wake(key), gap: () => this.#wakeAll() }
     this.#notifications = subscribe
@@ -44,9 +48,17 @@ export class LeaseWakeups {
     this.channel = isCluster(connection.client) ? '' : channel
   }
 
+  /**
+   * True while the holders' messages reach this process: its waiters need poll only as a
+   * safety net. False on a cluster, without a subscriber, or while it is down.
+   */
+  get live(): boolean {
+    return this.#notifications?.live ?? false
+  }
+
   /** Starts watching the lease `key`: before the `SET NX` that may find it held. */
   watch(key: string): LeaseWatch {
-    const watch = new Watch(() => {
+    const watch = new Watch(this.#timers, () => {
       const set = this.#watches.get(key)
       set?.delete(watch)
       if (set?.size === 0) this.#watches.delete(key)
@@ -72,11 +84,13 @@ export class LeaseWakeups {
 }
 
 class Watch implements LeaseWatch {
+  readonly #timers: Timers
   readonly #leave: () => void
   readonly #napping = new Set<() => void>()
   #pending = false
 
-  constructor(leave: () => void) {
+  constructor(timers: Timers, leave: () => void) {
+    this.#timers = timers
     this.#leave = leave
   }
 
@@ -90,7 +104,7 @@ class Watch implements LeaseWatch {
       this.#pending = false
       return Promise.resolve(true)
     }
-    return nap(ms, this.#napping, signal)
+    return nap(ms, this.#napping, signal, this.#timers)
   }
 
   leave(): void {

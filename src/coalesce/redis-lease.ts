@@ -1,15 +1,17 @@
 import { randomUUID } from 'node:crypto'
 import type { CacheEntries } from '../cache/entries.js'
 import type { Call } from '../core/call.js'
+import type { Timers } from '../core/clock.js'
 import type { StageContext } from '../core/context.js'
 import { reportFallback } from '../core/context.js'
 import type { Outcome } from '../core/outcome.js'
 import type { Next, Stage } from '../core/stage.js'
 import { maxTimerMs } from '../core/validate.js'
 import type { RedisConnection } from '../redis/connection.js'
-import { doneMark, LeaseKeeper } from './lease-keeper.js'
-import { defaultPolls, type LeaseWaitDeps, type Polls, waitForEntry } from './lease-wait.js'
+import { type Claim, doneMark, LeaseKeeper } from './lease-keeper.js'
+import { type LeaseWaitDeps, waitForEntry } from './lease-wait.js'
 import { LeaseWakeups } from './lease-wakeups.js'
+import { livePolls, type Polls, quickPolls } from './polls.js'
 
 /** Fewest ms a lease lasts unrenewed. */
 const minLeaseMs = 3_000
@@ -32,9 +34,14 @@ export interface LeaseStage {
   close(): Promise<void>
 }
 
-/** Internal settings, for tests: the poll schedule, and whether to subscribe at all. */
+/** Internal settings, for tests: the poll schedules, their timers, whether to subscribe. */
 export interface LeaseTuning {
+  /** The polls while no notification can come. @default quickPolls */
   readonly polls?: Polls
+  /** The polls while the subscriber is live. @default livePolls */
+  readonly livePolls?: Polls
+  /** What the waiters' polls wait on. @default the global timers */
+  readonly timers?: Timers
   readonly subscribe?: boolean
 }
 
@@ -47,9 +54,11 @@ export interface LeaseTuning {
  * then releases the lease with a token check (a late holder never ends another's lease) and,
  * in the same script, publishes that it did. The lease is short (`leaseLength`) and renewed
  * while the call runs, so retries do not lose it and a holder that died holds nobody for long.
- * The others are woken by that message (`LeaseWakeups`), or poll the lease and the cache with
- * backoff, until the entry appears. When the lease ends with no entry (its holder died, or was
- * aborted), one waiter takes it over. When the holder got nothing it may store (a 500,
+ * The holder's own callers get the outcome once it is stored; the release goes on behind them.
+ * The others are woken by that message (`LeaseWakeups`) and read the entry at once; they poll
+ * only as a safety net while the message can come, quickly while it cannot, and look again as
+ * soon as the lease they saw runs out. When the lease ends with no entry (its holder died, or
+ * was aborted), one waiter takes it over. When the holder got nothing it may store (a 500,
  * `no-store`, a `storable` hook that refused or threw), it leaves a short "done" mark and the
  * waiters go upstream themselves rather than wait. Waiters stop at their own signal and
  * deadline.
@@ -63,7 +72,7 @@ export function createLeaseStage(
   entries: CacheEntries,
   tuning: LeaseTuning = {},
 ): LeaseStage {
-  const wakeups = new LeaseWakeups(connection, tuning.subscribe ?? true)
+  const wakeups = new LeaseWakeups(connection, tuning.subscribe ?? true, tuning.timers)
   const keeper = new LeaseKeeper(connection, leaseLength(connection.timeout), wakeups.channel)
   let closed = false
 
@@ -85,11 +94,22 @@ export function createLeaseStage(
       if (call.signal?.aborted === true) mark = ''
       throw error
     } finally {
-      await keeper.end(lease, mark)
+      // The callers go once the entry is stored, which is all they wait for; the release, which
+      // lets the waiters of other processes go, goes on behind them (close() waits for it).
+      void keeper.end(lease, mark)
     }
   }
-  const polls = tuning.polls ?? defaultPolls
-  const deps: LeaseWaitDeps = { ctx, connection, entries, keeper, polls, hold }
+  const deps: LeaseWaitDeps = {
+    ctx,
+    connection,
+    entries,
+    keeper,
+    polls: tuning.polls ?? quickPolls,
+    livePolls: tuning.livePolls ?? livePolls,
+    // A Redis marked down fails the next look at once: better found out soon.
+    live: () => wakeups.live && !connection.down,
+    hold,
+  }
 
   const stage: Stage = async (call, next) => {
     if (!call.cacheable || !call.coalescible) return next(call)
@@ -98,17 +118,17 @@ export function createLeaseStage(
     // Watched before the SET: a release that follows a refused SET is heard.
     const watch = wakeups.watch(key)
     try {
-      let held: boolean
+      let claim: Claim
       try {
-        held = await keeper.acquire(key, token)
+        claim = await keeper.claim(key, token)
       } catch (error) {
         reportFallback(ctx, call, 'lease', error)
         return next(call)
       }
       // Awaited here, so that the watch lasts as long as the wait.
-      return await (held
+      return await (claim.held
         ? hold(call, next, key, token)
-        : waitForEntry(deps, call, next, key, token, watch))
+        : waitForEntry(deps, call, next, key, token, watch, claim.heldFor))
     } finally {
       watch.leave()
     }

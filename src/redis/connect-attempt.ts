@@ -1,4 +1,5 @@
 import type { RedisLike } from './redis-client.js'
+import { afterReads } from './timed.js'
 
 /** What one connect attempt needs of the connection it opens. */
 export interface ConnectAttempt {
@@ -27,7 +28,7 @@ export interface ConnectAttempt {
  */
 export function connectAttempt(attempt: ConnectAttempt): Promise<void> {
   const { client, owned } = attempt
-  let timer: NodeJS.Timeout | undefined
+  let cancelTimer = () => {}
   let ended = () => {}
   // Ends the attempt when we cut it: node-redis' own promise may then never settle (a
   // handshake cut before it was written waits for ever), and must not hold `close`.
@@ -41,12 +42,12 @@ export function connectAttempt(attempt: ConnectAttempt): Promise<void> {
   const onSocket = () => {
     if (attempt.closed()) return drop()
     attempt.onHandshake(drop)
-    timer = setTimeout(drop, attempt.timeout)
+    cancelTimer = afterReads(attempt.timeout, drop)
   }
   if (owned) client.on('connect', onSocket)
   const connected = client.connect().then(attempt.onConnected, () => {})
   return Promise.race([connected, cut]).finally(() => {
-    clearTimeout(timer)
+    cancelTimer()
     attempt.onHandshake(undefined)
     client.off('connect', onSocket)
     attempt.onEnded()

@@ -11,6 +11,7 @@ import {
   type Send,
 } from './redis-client.js'
 import { RedisHealth } from './redis-health.js'
+import { timed } from './timed.js'
 
 // The stores' fallbacks time their retries by it.
 export { probeAfter } from './redis-health.js'
@@ -197,35 +198,13 @@ export class RedisConnection {
   }
 
   #timed<T>(op: (send: Send) => Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      let expired = false
-      const timer = setTimeout(() => {
-        expired = true
-        reject(new RedisUnavailableError(`Redis did not answer within ${this.timeout} ms`))
-      }, this.timeout)
-      const started = this.#starting ?? Promise.resolve()
-      // An operation sent may settle after the timer: its late result or error is dropped. One
-      // still waiting for the connection when the timer fires is never sent.
-      started
-        .then(() => {
-          if (expired) return undefined as T
-          if (!this.#ready()) throw new RedisUnavailableError('Redis is not connected')
-          const sent = op(this.#send)
-          this.#sent.add(sent)
-          const settled = () => this.#sent.delete(sent)
-          sent.then(settled, settled)
-          return sent
-        })
-        .then(
-          (value) => {
-            clearTimeout(timer)
-            resolve(value)
-          },
-          (error: unknown) => {
-            clearTimeout(timer)
-            reject(error)
-          },
-        )
+    return timed(this.timeout, this.#starting ?? Promise.resolve(), () => {
+      if (!this.#ready()) throw new RedisUnavailableError('Redis is not connected')
+      const sent = op(this.#send)
+      this.#sent.add(sent)
+      const settled = () => this.#sent.delete(sent)
+      sent.then(settled, settled)
+      return sent
     })
   }
 

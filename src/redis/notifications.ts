@@ -1,6 +1,7 @@
 import { connectAttempt } from './connect-attempt.js'
 import type { RedisConnection } from './connection.js'
 import { isCluster, type RedisClientLike } from './redis-client.js'
+import { afterReads } from './timed.js'
 
 /** ms a TCP connect of the subscriber may take, as for the connection's own. */
 const connectTimeout = 1_000
@@ -114,6 +115,15 @@ export class RedisNotifications {
     this.#connect(client)
   }
 
+  /**
+   * True while messages reach the owner: subscribed, on a connection that is up. A message
+   * published then is lost only when the connection drops (a `gap`), or in the moment after
+   * it came back, before node-redis has renewed the subscription.
+   */
+  get live(): boolean {
+    return this.#subscribed && !this.#closed && this.#client?.isReady === true
+  }
+
   /** Stops reconnecting and drops the subscriber; bounded, whatever its socket is doing. */
   async close(): Promise<void> {
     if (this.#closed) return
@@ -169,9 +179,9 @@ export class RedisNotifications {
    * pub/sub) is not asked again: its owner polls.
    */
   async #subscribe(client: SubscriberLike): Promise<void> {
-    let timer: NodeJS.Timeout | undefined
+    let cancelTimer = () => {}
     const late = new Promise<'late'>((resolve) => {
-      timer = setTimeout(() => resolve('late'), this.#connection.timeout)
+      cancelTimer = afterReads(this.#connection.timeout, () => resolve('late'))
     })
     const subscribing = client.subscribe(this.#channel, this.#listener).then(
       () => 'ok' as const,
@@ -179,7 +189,7 @@ export class RedisNotifications {
       () => (client.isReady ? ('refused' as const) : ('failed' as const)),
     )
     const result = await Promise.race([subscribing, late])
-    clearTimeout(timer)
+    cancelTimer()
     if (result === 'ok') this.#subscribed = true
     if (result === 'refused') this.#refused = true
     if (result !== 'ok') this.#destroy()

@@ -1,7 +1,7 @@
 import '../helpers/no-open-handles.js'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { CacheEntries } from '../../src/cache/entries.js'
-import type { Polls } from '../../src/coalesce/lease-wait.js'
+import { livePolls, type Polls, quickPolls } from '../../src/coalesce/polls.js'
 import { createLeaseStage, type LeaseTuning } from '../../src/coalesce/redis-lease.js'
 import type { Call } from '../../src/core/call.js'
 import type { Outcome } from '../../src/core/outcome.js'
@@ -9,11 +9,16 @@ import { createFetch } from '../../src/fetch.js'
 import { RedisConnection } from '../../src/redis/connection.js'
 import { resolveRedis } from '../../src/redis/options.js'
 import { httpOutcome, makeCall, textOf } from '../helpers/call.js'
+import { createManualTime } from '../helpers/manual-time.js'
 import { rawClient, realContext, testNamespace } from '../helpers/redis.js'
 import { RedisServer, useOneNodeCluster } from '../helpers/redis-server.js'
+import { delay } from '../helpers/upstream.js'
 
 /** Polls so far apart that a waiter who gets its entry within the test was woken. */
-const never: Polls = { first: 60_000, last: 60_000 }
+const far: Polls = { first: 60_000, last: 60_000 }
+const never: LeaseTuning = { polls: far, livePolls: far }
+/** Polls as quick with a subscriber as without. */
+const quick: LeaseTuning = { polls: { first: 20, last: 200 }, livePolls: { first: 20, last: 200 } }
 /** A generous bound for "not stuck", far below `never`. */
 const notStuck = 10_000
 
@@ -109,7 +114,7 @@ describe('waking the waiters of a lease through Redis', () => {
   it('wakes a waiter when the holder releases, long before its next poll', async () => {
     const namespace = testNamespace('wake')
     const holder = processOn(namespace)
-    const waiter = processOn(namespace, { polls: never })
+    const waiter = processOn(namespace, never)
     await until('both subscribers', async () => (await subscribers(namespace)) === 2)
     const upstream = gatedUpstream('the one answer')
     const call = makeCall({ key: 'woken' })
@@ -129,7 +134,7 @@ describe('waking the waiters of a lease through Redis', () => {
 
   it('still ends by polling when no notification comes', async () => {
     const namespace = testNamespace('unnotified')
-    const waiter = processOn(namespace, { polls: { first: 20, last: 200 } })
+    const waiter = processOn(namespace)
     await until('the subscriber', async () => (await subscribers(namespace)) === 1)
     // A holder that stores and releases without a word (one of an older breakwater, say).
     const lease = `${namespace}:lease:silent`
@@ -143,10 +148,55 @@ describe('waking the waiters of a lease through Redis', () => {
     expect(waiter.types()).toEqual(['leaseJoined'])
   })
 
+  /**
+   * A waiter on manual timers, waiting on a lease that a silent holder ends, with its entry
+   * stored: it can be answered only by a poll, and only when the test moves time. Resolves once
+   * the waiter naps; `settled` says whether it was answered.
+   */
+  const silentlyReleased = async (namespace: string, tuning: LeaseTuning) => {
+    const time = createManualTime()
+    const waiter = processOn(namespace, { ...tuning, timers: time })
+    const live = tuning.subscribe === false ? 0 : 1
+    await until('the subscriber', async () => (await subscribers(namespace)) === live)
+    const lease = `${namespace}:lease:silent`
+    await redis.set(lease, 'a-silent-holder', { PX: 60_000 })
+    const upstream = gatedUpstream('never asked')
+    const state = { settled: false }
+    const waiting = waiter.lease.stage(makeCall({ key: 'silent' }), upstream.next)
+    void waiting.finally(() => {
+      state.settled = true
+    })
+    await until('the waiter napping', async () => time.pending === 1)
+    await redis.hSet(`${namespace}:entries`, 'silent', 'stored without a word')
+    await redis.del(lease)
+    return { time, waiting, state, upstream }
+  }
+
+  it('polls only as a slow safety net while its subscriber is live', async () => {
+    const { time, waiting, state, upstream } = await silentlyReleased(testNamespace('net'), {})
+    await time.advance(livePolls.first - 1)
+    // Had it looked, Redis would have answered it well within this.
+    await delay(100)
+    expect(state.settled).toBe(false)
+    await time.advance(1)
+    expect(textOf(await waiting)).toBe('stored without a word')
+    expect(upstream.calls).toBe(0)
+  })
+
+  it('polls quickly while no notification can come', async () => {
+    const namespace = testNamespace('quick')
+    const silent = await silentlyReleased(namespace, { subscribe: false })
+    await silent.time.advance(quickPolls.first - 1)
+    await delay(100)
+    expect(silent.state.settled).toBe(false)
+    await silent.time.advance(1)
+    expect(textOf(await silent.waiting)).toBe('stored without a word')
+  })
+
   it('looks again once its subscriber is back, when the release came while it was killed', async () => {
     const namespace = testNamespace('killed')
     const holder = processOn(namespace, { subscribe: false })
-    const waiter = processOn(namespace, { polls: never })
+    const waiter = processOn(namespace, never)
     await until('the subscriber', async () => (await subscribers(namespace)) === 1)
     const upstream = gatedUpstream('after the gap')
     const sets = await setCalls()
@@ -175,7 +225,7 @@ describe('waking the waiters of a lease through Redis', () => {
 
   it('looks again on a gap in its subscription, for a release it may have missed', async () => {
     const namespace = testNamespace('gap')
-    const waiter = processOn(namespace, { polls: never })
+    const waiter = processOn(namespace, never)
     await until('the subscriber', async () => (await subscribers(namespace)) === 1)
     const lease = `${namespace}:lease:gap`
     await redis.set(lease, 'a-silent-holder', { PX: 30_000 })
@@ -196,7 +246,7 @@ describe('waking the waiters of a lease through Redis', () => {
     await server.cli('ACL', 'SETUSER', 'default', 'resetchannels')
     const namespace = testNamespace('refused')
     const holder = processOn(namespace)
-    const waiter = processOn(namespace, { polls: { first: 20, last: 200 } })
+    const waiter = processOn(namespace, quick)
     const upstream = gatedUpstream('by polling')
     const sets = await setCalls()
     const holding = holder.lease.stage(makeCall({ key: 'refused' }), upstream.next)
