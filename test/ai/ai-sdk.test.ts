@@ -71,6 +71,18 @@ describe('the AI SDK with the Anthropic provider', () => {
     expect(mock.requests).toHaveLength(2)
   })
 
+  it('fails over to the second key when the first is overloaded', async () => {
+    const model = await connect({ keys: ['sk-one', 'sk-two'] })
+    mock.script(...Array.from({ length: 4 }, () => ({ status: 529 })))
+    const { text } = await generateText({ model, prompt: 'Hello', maxRetries: 0 })
+    expect(text).toBe(replyFor(4))
+    const keys = mock.requests.map((r) => r.headers['x-api-key'])
+    // The overloaded key's four attempts, then the other key; the SDK's own key is never sent.
+    expect(keys.slice(0, 4).every((k) => k === keys[0])).toBe(true)
+    expect(new Set(keys)).toEqual(new Set(['sk-one', 'sk-two']))
+    expect(fetch.stats().failovers).toBe(1)
+  })
+
   it("serves a repeated call at temperature 0 from breakwater's cache", async () => {
     const model = await connect()
     const ask = () => generateText({ model, prompt: 'What is 2+2?', temperature: 0, maxRetries: 0 })
