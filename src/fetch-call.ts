@@ -5,6 +5,7 @@ import {
   callDetails,
   createCall,
   type HttpCallInit,
+  targetOf,
 } from './core/call.js'
 import {
   type CallOptions,
@@ -57,7 +58,7 @@ export async function httpCallOf(
     method,
     url: url.href,
     origin: url.origin,
-    target: `${url.origin}${url.pathname}`,
+    target: targetOf(url),
     headers,
     body,
     signal,

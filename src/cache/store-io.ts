@@ -82,23 +82,28 @@ export function createStoreIo(
     if (events.wants('cacheError')) events.emit({ type: 'cacheError', ...eventBase(call), error })
   }
 
-  /** What the store returned under the call's key as an entry; a foreign value is reported. */
-  const entryOf = (call: Call, found: unknown): CacheEntry | undefined => {
+  /** What the store returned under `key`, decoded; a foreign value is reported. */
+  const decoded = <T>(call: Call, key: string, found: unknown, decode: (raw: unknown) => T) => {
     if (found === undefined) return undefined
-    const entry = codec.decode(found)
-    if (entry === undefined) {
-      failed(call, new TypeError(`cache store holds a foreign value under ${call.key}`))
+    const value = decode(found)
+    if (value === undefined) {
+      failed(call, new TypeError(`cache store holds a foreign value under ${key}`))
     }
-    return entry
+    return value
   }
+  const entryOf = (call: Call, found: unknown): CacheEntry | undefined =>
+    decoded(call, call.key, found, codec.decode)
+  const setOf = (call: Call, found: unknown): VariantSet | undefined =>
+    decoded(call, call.storeKey, found, codec.decodeSet)
 
-  const setOf = (call: Call, found: unknown): VariantSet | undefined => {
-    if (found === undefined) return undefined
-    const set = codec.decodeSet(found)
-    if (set === undefined) {
-      failed(call, new TypeError(`cache store holds a foreign value under ${call.storeKey}`))
+  /** What is stored under `key`, read through the shared reads; a failing store reads as none. */
+  const readOpen = async (call: Call, key: string): Promise<unknown> => {
+    try {
+      return await get(key)
+    } catch (error) {
+      failed(call, error)
+      return undefined
     }
-    return set
   }
 
   const written = async (call: Call, key: string, value: unknown, ttl: number) => {
@@ -116,15 +121,7 @@ export function createStoreIo(
 
   return {
     lookupSet: async (call) => setOf(call, await store.get(call.storeKey)),
-    async readSet(call) {
-      let found: unknown
-      try {
-        found = await get(call.storeKey)
-      } catch (error) {
-        failed(call, error)
-      }
-      return setOf(call, found)
-    },
+    readSet: async (call) => setOf(call, await readOpen(call, call.storeKey)),
     async peekSet(call) {
       try {
         return codec.decodeSet(await store.get(call.storeKey))
@@ -150,15 +147,7 @@ export function createStoreIo(
       }
     },
     lookup: async (call) => entryOf(call, await store.get(call.key)),
-    async read(call) {
-      let found: unknown
-      try {
-        found = await get(call.key)
-      } catch (error) {
-        failed(call, error)
-      }
-      return entryOf(call, found)
-    },
+    read: async (call) => entryOf(call, await readOpen(call, call.key)),
     write: (call, entry, ttl) => written(call, call.key, codec.encode(entry), ttl),
   }
 }

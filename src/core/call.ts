@@ -197,7 +197,7 @@ export function createCall(init: CallInit, decided: CallDecisions = init): Call 
     method: details.method,
     url: details.url,
     origin: details.origin,
-    target: http === undefined ? details.origin : (http.target ?? targetOf(http.url)),
+    target: http === undefined ? details.origin : (http.target ?? targetOf(new URL(http.url))),
     details,
     headers: http === undefined ? undefined : (http.headers ?? new Headers()),
     body: http?.body,
@@ -224,7 +224,7 @@ export function createCall(init: CallInit, decided: CallDecisions = init): Call 
 
 const noTags: readonly string[] = []
 
-function targetOf(url: string): string {
-  const { origin, pathname } = new URL(url)
-  return `${origin}${pathname}`
+/** A call's `target`: what events may show of its URL, origin and path. */
+export function targetOf(url: URL): string {
+  return `${url.origin}${url.pathname}`
 }

@@ -1,4 +1,4 @@
-import type { Call, HttpCall } from '../core/call.js'
+import { type Call, type HttpCall, targetOf } from '../core/call.js'
 import type { ResolvedTarget } from './options.js'
 
 /**
@@ -31,7 +31,7 @@ export async function callVia(call: Call, target: ResolvedTarget): Promise<Call>
     method,
     url: url.href,
     origin: url.origin,
-    target: `${url.origin}${url.pathname}`,
+    target: targetOf(url),
     headers,
     body,
     via,
