@@ -112,16 +112,20 @@ describe('a queue worked by several processes', () => {
 
   it('drains under the shared quota of four processes with no 429 and each job sent once', async () => {
     // As in bench/scenarios/shared-quota.ts: the server's burst leaves room for a process that
-    // sends a little late what it was granted on time. Jobs wait their turn in the bucket while
-    // holding their lease: a long one, so that four busy processes on a small machine keep it.
+    // sends a little late what it was granted on time (30 tokens: 600 ms of a stalled event
+    // loop on a loaded machine, far less than four processes each spending the quota alone
+    // would send on top). Jobs wait their turn in the bucket while holding their lease: a long
+    // one, so that four busy processes on a small machine keep it.
     const perSecond = 50
-    const burst = 20
+    const burst = 35
     const jobs = 200
     const server = await startQuotaServer({ perSecond, burst })
-    const producer = createQueue({ name: 'quota', prefix, redis: redisUrl(), worker: false })
+    // A queue of its own on each run: a retried test must not find the last run's jobs done.
+    const name = `quota-${process.hrtime.bigint()}`
+    const producer = createQueue({ name, prefix, redis: redisUrl(), worker: false })
     try {
       const workers = await Promise.all(
-        [1, 2, 3, 4].map(() => startWorker('quota', 10_000, perSecond, 5)),
+        [1, 2, 3, 4].map(() => startWorker(name, 10_000, perSecond, 5)),
       )
       for (let i = 0; i < jobs; i++) {
         await producer.add({ method: 'POST', url: server.url, body: `${i}` }, { id: `q-${i}` })
