@@ -87,8 +87,9 @@ describe('createFetch with a pool', () => {
       retry: false,
       breaker: { failureThreshold: 1, halfOpenAfter: 60_000 },
       pool: {
+        // Chosen first by its weight, every time: the first call meets key-1's failure.
         targets: [
-          { name: 'one', headers: { 'x-api-key': 'key-1' } },
+          { name: 'one', weight: 1_000_000, headers: { 'x-api-key': 'key-1' } },
           { name: 'two', headers: { 'x-api-key': 'key-2' } },
         ],
         cooldown: 0,
