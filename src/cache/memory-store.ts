@@ -73,7 +73,9 @@ export class LruStore implements KeyvStoreAdapter {
       policy.record(this.#missedHash)
       return undefined
     }
-    // A hit costs one sketch update: a few multiplications, no allocation.
+    // A hit costs two sketch updates, a few multiplications each, and for a sampled key (any key
+    // of a small store, one in 64 of a large one) a step of the two miniatures that choose
+    // between them.
     policy.record((found as Held).hash)
     return (found as Held).data as StoredData<Value>
   }

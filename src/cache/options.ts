@@ -33,8 +33,10 @@ export interface CacheOptions {
   /**
    * What the in-memory store keeps once it holds `maxEntries`: `'tinylfu'` lets a new entry in
    * only if its key was asked for more often lately than the least recently used entry's, so
-   * one-off keys and scans do not flush the popular ones; `'lru'` always lets it in. A hit costs
-   * the same either way. `breakwater replay` shows both on your own trace. @default 'tinylfu'
+   * one-off keys and scans do not flush the popular ones; "lately" is a short or a ten times
+   * longer memory, whichever serves more of a sample of the keys. `'lru'` always lets it in. A
+   * hit costs about the same either way (0.1 to 0.3 µs more under `'tinylfu'`, which counts it).
+   * `breakwater replay` shows both on your own trace. @default 'tinylfu'
    */
   admission?: Admission
   /** ms past freshness during which a stale entry is served while one refresh runs; an answer's own `stale-while-revalidate` wins. @default 0 */

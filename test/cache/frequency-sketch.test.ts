@@ -39,6 +39,19 @@ describe('FrequencySketch', () => {
     expect(sketch.estimate(old)).toBe(5)
   })
 
+  it('remembers ten times longer in its long memory, counting from the first access', () => {
+    const sketch = new FrequencySketch(1_000, 'long')
+    const old = hashKey('/old')
+    for (let i = 0; i < 12; i++) sketch.record(old)
+    expect(sketch.estimate(old)).toBe(12)
+    const size = 10 * sampleSizeFor(1_000)
+    const other = (i: number) => hashKey(`/other/${i % 500}`)
+    for (let i = 12; i < size / 10; i++) sketch.record(other(i))
+    expect(sketch.estimate(old)).toBe(12)
+    for (let i = size / 10; i < size; i++) sketch.record(other(i))
+    expect(sketch.estimate(old)).toBe(6)
+  })
+
   it('remembers longer than Caffeine at small sizes, never shorter', () => {
     expect(sampleSizeFor(100)).toBe(10_000)
     expect(sampleSizeFor(50)).toBe(5_000)
