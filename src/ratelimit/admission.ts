@@ -76,10 +76,14 @@ export function createAdmission(
     }
   }
 
-  /** When the store decided, on this process's clock. */
+  /**
+   * When the store decided, on this process's clock: between the ask and the answer whatever
+   * the lags say, so that a step of either clock never starts a call before its time.
+   */
   function decisionTime(storeTime: number | undefined, readAt: number, askedAt: number): number {
     if (storeTime === undefined) return readAt
-    return storeTime + lags.note(readAt - storeTime, askedAt)
+    const mapped = storeTime + lags.note(readAt - storeTime, askedAt)
+    return Math.min(readAt, Math.max(askedAt, mapped))
   }
 
   function countThrottled(call: Call, bucket: string, waitLeft: number): void {

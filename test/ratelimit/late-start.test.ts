@@ -232,6 +232,24 @@ describe('createRateLimitStage: a missed start', () => {
     })
   })
 
+  it("on Redis, never starts a call early when this process's clock steps forward", async () => {
+    const ctx = makeContext()
+    const store = new RedisBucketStore(connect('clock-step'))
+    const limiter = stageOn(ctx, { name: 'rps', perSecond: 2, capacity: 1 }, store)
+    const sent = sending(limiter)
+    await sent.run()
+    // The clock steps 3 s ahead (Redis' does not): the next call is granted about 500 ms and
+    // waits all of it, though the lag of its answer looks 3 s longer.
+    ctx.time.now += 3_000
+    await sent.run()
+    const [throttled] = ctx.seen.filter((e) => e.type === 'throttled')
+    expect((throttled as { wait: number }).wait).toBeGreaterThan(400)
+    expect({ sent: sent.count(), lateStarts: ctx.counters.lateStarts }).toEqual({
+      sent: 2,
+      lateStarts: 0,
+    })
+  })
+
   it('on Redis, goes late after missing maxMissed starts rather than spend its budget on turns', async () => {
     const ctx = realContext()
     let asked = 0
