@@ -46,6 +46,11 @@ export type BreakwaterEvent =
       readonly wait: number
     })
   | (EventBase & {
+      readonly type: 'lateStart'
+      /** ms past its granted start: the call takes its turn again. */
+      readonly late: number
+    })
+  | (EventBase & {
       readonly type: 'rateLimited'
       readonly bucket: string
       /** ms after which the bucket could admit the call. */
@@ -142,6 +147,7 @@ export const channelNames: Readonly<Record<BreakwaterEventType, string>> = {
   retry: 'breakwater:retry',
   giveUp: 'breakwater:retry:giveUp',
   throttled: 'breakwater:ratelimit:throttled',
+  lateStart: 'breakwater:ratelimit:lateStart',
   rateLimited: 'breakwater:ratelimit:rejected',
   paused: 'breakwater:ratelimit:paused',
   replay: 'breakwater:idempotency:replay',

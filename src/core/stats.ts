@@ -25,6 +25,11 @@ export interface Stats {
   readonly giveUps: number
   /** Calls that waited for a rate-limit budget. */
   readonly throttled: number
+  /**
+   * Granted starts a call missed (its process stalled past the bucket's burst time): it gave
+   * its tokens back and took its turn again.
+   */
+  readonly lateStarts: number
   /** Calls refused by a rate-limit budget. */
   readonly rateLimitRejects: number
   /** Times a breaker opened. */
@@ -85,6 +90,7 @@ export class Counters implements Record<CounterName, number> {
   retries = 0
   giveUps = 0
   throttled = 0
+  lateStarts = 0
   rateLimitRejects = 0
   breakerOpens = 0
   breakerRejects = 0
@@ -112,6 +118,7 @@ export class Counters implements Record<CounterName, number> {
       retries: this.retries,
       giveUps: this.giveUps,
       throttled: this.throttled,
+      lateStarts: this.lateStarts,
       rateLimitRejects: this.rateLimitRejects,
       breakerOpens: this.breakerOpens,
       breakerRejects: this.breakerRejects,

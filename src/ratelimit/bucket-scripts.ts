@@ -66,10 +66,10 @@ end
 /**
  * KEYS: the buckets of one call. ARGV: maxWait (ms, -1: none), then per bucket cost, capacity,
  * ms per token. Every bucket admits the call and is debited, or none is touched. Replies one
- * string, `1 <wait> <binding> <debit>... <spent>...` or `0 <retryAfter ('inf': never)>
+ * string, `1 <wait> <binding> <debit>... <spent>... <now>` or `0 <retryAfter ('inf': never)>
  * <binding> <exceedsCapacity> <spent>...`, each spent `<full> <paused>` (ms from now, the state
- * after the decision; absent when the cost exceeds a capacity): node-redis reads a bulk string
- * faster than an array (a few µs a call).
+ * after the decision; absent when the cost exceeds a capacity), `now` Redis' time of the
+ * decision: node-redis reads a bulk string faster than an array (a few µs a call).
  */
 export const acquireScript = new RedisScript(`${luaState}
 local max_wait = tonumber(ARGV[1])
@@ -91,10 +91,12 @@ local function spent(reply)
     local st = states[i]
     reply[#reply + 1] = fmt(math.max(0, st.t - now_ms)) .. ' ' .. fmt(math.max(0, st.p - now_ms))
   end
-  return table.concat(reply, ' ')
+  return reply
 end
 local wait = start - now_ms
-if max_wait >= 0 and wait > max_wait then return spent({'0', fmt(wait), binding, '0'}) end
+if max_wait >= 0 and wait > max_wait then
+  return table.concat(spent({'0', fmt(wait), binding, '0'}), ' ')
+end
 local reply = {'1', fmt(wait), binding}
 for i = 1, n do
   local st = states[i]
@@ -103,7 +105,9 @@ for i = 1, n do
   st.t = tat
   write(KEYS[i], st)
 end
-return spent(reply)`)
+local granted = spent(reply)
+granted[#granted + 1] = fmt(now_ms)
+return table.concat(granted, ' ')`)
 
 /** KEYS: buckets. ARGV: the debit of each. Gives a reservation back, never below the floor. */
 export const refundScript = new RedisScript(`${luaState}

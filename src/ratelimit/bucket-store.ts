@@ -46,6 +46,11 @@ export type Acquired = (
       /** The bucket the call waits for (the first one when it need not wait). */
       readonly bucket: string
       readonly reservation: Reservation
+      /**
+       * When the store decided, ms on its own clock (Redis' TIME), which `wait` counts from.
+       * Absent from a store in this process: it decided as it answered.
+       */
+      readonly decidedAt?: number
     }
   | {
       readonly granted: false

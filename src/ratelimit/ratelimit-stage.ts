@@ -33,7 +33,9 @@ const noStatuses: ReadonlySet<number> = new Set()
  * own cost), one `acquire` from the store. A granted call waits its start in arrival order
  * (`throttled`); one that cannot start within the buckets' `maxWait` (0 in `'reject'` mode) and
  * the call's deadline fails with `RateLimitError` (`rateLimited`), having cost nothing. A caller
- * that aborts while waiting, or a `close()`, gives its tokens back.
+ * that aborts while waiting, or a `close()`, gives its tokens back. The wait counts from the
+ * store's decision; a call that finds its start gone by past the buckets' burst time (its
+ * process stalled) takes a new turn (`lateStart`), the missed one spent.
  *
  * After it: a 429 pauses every bucket of the call for its `Retry-After` (`paused`), or for the
  * reset of a limit the headers report empty, at most `maxServerWaitMs`; rate-limit headers

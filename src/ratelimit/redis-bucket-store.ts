@@ -91,7 +91,13 @@ export class RedisBucketStore implements BucketStore {
       debit: Number(rest[i]),
     }))
     const spent = spentOf(rest, n, n)
-    const acquired = { granted: true, wait: Number(time), bucket, reservation: { parts } } as const
+    const acquired = {
+      granted: true,
+      wait: Number(time),
+      bucket,
+      reservation: { parts },
+      decidedAt: Number(rest[3 * n]),
+    } as const
     return spent === undefined ? acquired : { ...acquired, spent }
   }
 
