@@ -13,7 +13,8 @@ const localMark = 'local:'
  * caller for Redis' sake, and the first claim after Redis returns uses it again.
  *
  * The local store also keeps what this process learnt through Redis: a key it is running under
- * a Redis claim, an outcome it recorded there, or one Redis replayed to it. A key the local
+ * a Redis claim (a copy that ends with its lease: the record abandoned after it is Redis'), an
+ * outcome it recorded there, or one Redis replayed to it. A key the local
  * store holds, however it got there, is answered there until its record ends (lease or TTL),
  * so that this process never sends it twice, whether Redis is up, paused, asleep, restarted
  * empty or gone; it costs no round trip either. The local store is bounded by `maxRecords`.
@@ -37,13 +38,19 @@ export class FallbackRecordStore implements RecordStore {
     this.#down = down
   }
 
-  async claim(recordKey: string, fingerprint: string, leaseMs: number): Promise<ClaimResult> {
-    if (this.#local.holds(recordKey)) return this.#claimLocally(recordKey, fingerprint, leaseMs)
+  async claim(
+    recordKey: string,
+    fingerprint: string,
+    leaseMs: number,
+    ttlMs: number,
+  ): Promise<ClaimResult> {
+    const locally = () => this.#claimLocally(recordKey, fingerprint, leaseMs, ttlMs)
+    if (this.#local.holds(recordKey)) return locally()
     let answer: ClaimResult
     try {
-      answer = await this.#shared.claim(recordKey, fingerprint, leaseMs)
+      answer = await this.#shared.claim(recordKey, fingerprint, leaseMs, ttlMs)
     } catch (error) {
-      return { ...(await this.#claimLocally(recordKey, fingerprint, leaseMs)), fallback: error }
+      return { ...(await locally()), fallback: error }
     }
     if (answer.status === 'done') {
       this.#local.keep(recordKey, fingerprint, answer.outcome, answer.ttlLeft)
@@ -54,7 +61,7 @@ export class FallbackRecordStore implements RecordStore {
       // Another call of this process took the key here while this claim was on its way (Redis
       // failed that one): the key is running already, so this claim is let go.
       this.#shared.release(recordKey, answer.token).catch(() => false)
-      return this.#claimLocally(recordKey, fingerprint, leaseMs)
+      return locally()
     }
     return answer
   }
@@ -104,8 +111,8 @@ export class FallbackRecordStore implements RecordStore {
     await Promise.all([this.#shared.close(), this.#local.close()])
   }
 
-  async #claimLocally(recordKey: string, fingerprint: string, leaseMs: number) {
-    const answer = await this.#local.claim(recordKey, fingerprint, leaseMs)
+  async #claimLocally(recordKey: string, fingerprint: string, leaseMs: number, ttlMs: number) {
+    const answer = await this.#local.claim(recordKey, fingerprint, leaseMs, ttlMs)
     return answer.status === 'claimed' ? { ...answer, token: localMark + answer.token } : answer
   }
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Call } from '../core/call.js'
 import { eventBase, reportFallback, type StageContext } from '../core/context.js'
-import { IdempotencyConflictError } from '../core/errors.js'
+import { IdempotencyConflictError, IdempotencyUnknownOutcomeError } from '../core/errors.js'
 import type { Outcome } from '../core/outcome.js'
 import type { Next, Stage } from '../core/stage.js'
 import { fingerprintOf, isRecordable, recordKeyOf } from './fingerprint.js'
@@ -30,16 +30,19 @@ const replayedHeader = 'idempotent-replayed'
  * other arguments, for `wrap`) fails with `IdempotencyConflictError`; a repeat while the first
  * is in flight waits for its outcome, or fails, as `concurrent` says. Failures another attempt
  * may cure, thrown errors and the caller's abort free the record instead, so a later call can
- * try again. A minted key never repeats, so those calls skip the store.
+ * try again. A record whose holder's lease lapsed with no outcome (it died or stalled, perhaps
+ * after sending) is abandoned: the next call of the key sends it again, or fails with
+ * `IdempotencyUnknownOutcomeError` without sending, as `unknownOutcome` says. A minted key never
+ * repeats, so those calls skip the store.
  */
 export function createIdempotencyStage(
   ctx: StageContext,
   idempotency: ResolvedIdempotency,
   store?: RecordStore,
 ): IdempotencyStage {
-  // The lease is short, so that a holder that died frees its key soon, and renewed every third
-  // of it while the call runs, so that a slow call keeps it.
-  const { methods, header, replay, ttl, concurrent, lease: leaseMs } = idempotency
+  // The lease is short, so that the record of a holder that died is known abandoned soon, and
+  // renewed every third of it while the call runs, so that a slow call keeps it.
+  const { methods, header, replay, ttl, concurrent, lease: leaseMs, unknownOutcome } = idempotency
   const records = store ?? new MemoryRecordStore({ maxRecords: idempotency.maxRecords })
 
   const stage: Stage = (call, next) => {
@@ -60,9 +63,13 @@ export function createIdempotencyStage(
     const fingerprint = fingerprintOf(call)
     for (;;) {
       call.signal?.throwIfAborted()
-      const claim = await records.claim(recordKey, fingerprint, leaseMs)
+      const claim = await records.claim(recordKey, fingerprint, leaseMs, ttl)
       report(call, claim)
-      if (claim.status === 'claimed') return run(call, next, recordKey, claim.token)
+      if (claim.status === 'claimed') {
+        const rule = call.unknownOutcome ?? unknownOutcome
+        if (claim.abandoned) await takeOver(ctx, records, call, rule, key, recordKey, claim.token)
+        return run(call, next, recordKey, claim.token)
+      }
       if (claim.status === 'done') return replayed(call, claim.outcome)
       if (claim.status === 'conflict') {
         const what = call.kind === 'http' ? 'method, URL or body' : 'arguments'
@@ -127,4 +134,26 @@ export function createIdempotencyStage(
       if (store === undefined) await records.close()
     },
   }
+}
+
+/**
+ * Counts and reports the abandoned record a call took over; under the rule `'fail'` gives it
+ * back, abandoned still (the next call of the key is told the same), and throws.
+ */
+async function takeOver(
+  ctx: StageContext,
+  records: RecordStore,
+  call: Call,
+  rule: 'resend' | 'fail',
+  key: string,
+  recordKey: string,
+  token: string,
+): Promise<void> {
+  ctx.counters.unknownOutcomes++
+  if (ctx.events.wants('unknownOutcome')) {
+    ctx.events.emit({ type: 'unknownOutcome', ...eventBase(call), rule })
+  }
+  if (rule === 'resend') return
+  await records.release(recordKey, token).catch(() => false)
+  throw new IdempotencyUnknownOutcomeError(key)
 }

@@ -32,10 +32,10 @@ const maxAbandoned = 1_000
  * costs one round trip and has the connection's timeout and breaker: a failure rejects (with
  * `RedisUnavailableError`, or the `ErrorReply`) for the caller to fall back on.
  *
- * A claim is `SET NX PX` with a fresh token, or an answer about the record already there. A
- * token owns the record while its lease lasts; `renew`, `complete` and `release` act only for
- * the owning token, so a holder whose lease ended (and whose record another took) changes
- * nothing when it finishes late. Outcomes are kept as JSON with bodies in base64 (the cache's
+ * A claim writes a fresh token with the lease's end on Redis' clock, or answers about the
+ * record already there; a record whose lease lapsed is abandoned, and the claim takes it over.
+ * `renew`, `complete` and `release` act only for the owning token, so a holder whose lease
+ * ended (and whose record another took) changes nothing when it finishes late. Outcomes are kept as JSON with bodies in base64 (the cache's
  * codec), so a wrapped function's value must survive JSON. A value under the key that is not
  * a record, or a record whose outcome does not read back, is treated as absent: the claim takes
  * the key over and reports the value as `badRecord`. Nothing is ever served from it.
@@ -59,16 +59,23 @@ export class RedisRecordStore implements RecordStore {
     this.#connection = connection
   }
 
-  async claim(recordKey: string, fingerprint: string, leaseMs: number): Promise<ClaimResult> {
+  async claim(
+    recordKey: string,
+    fingerprint: string,
+    leaseMs: number,
+    ttlMs: number,
+  ): Promise<ClaimResult> {
     const key = this.#key(recordKey)
     const print = digest(fingerprint)
     const lease = px(leaseMs)
+    const keep = px(ttlMs)
     let badRecord: unknown
     for (let tries = 0; ; tries++) {
       const token = randomUUID()
       let reply: unknown[]
       try {
-        reply = await claimScript.run<unknown[]>(this.#connection, [key], [print, token, lease])
+        const args = [print, token, lease, keep]
+        reply = await claimScript.run<unknown[]>(this.#connection, [key], args)
       } catch (error) {
         this.#abandon(key, token)
         throw error
@@ -76,6 +83,8 @@ export class RedisRecordStore implements RecordStore {
       this.#releaseAbandoned()
       const [status, payload, sha, ttlLeft] = reply as [string, string?, string?, number?]
       if (status === 'claimed') return noted({ status, token }, badRecord)
+      if (status === 'abandoned')
+        return noted({ status: 'claimed', token, abandoned: true }, badRecord)
       if (status === 'replaced') {
         return noted({ status: 'claimed', token }, new BadRecordError('no record under its key'))
       }
@@ -86,7 +95,7 @@ export class RedisRecordStore implements RecordStore {
       }
       badRecord = new BadRecordError('a record whose outcome does not read back')
       if (tries >= replaceTries) throw badRecord
-      const args = [print, token, lease, sha ?? '']
+      const args = [print, token, lease, sha ?? '', keep]
       if ((await replaceScript.run<number>(this.#connection, [key], args)) === 1) {
         return { status: 'claimed', token, badRecord }
       }

@@ -16,9 +16,9 @@ export class LoggedStore extends MemoryRecordStore {
   readonly log: string[] = []
   failComplete = false
 
-  override claim(recordKey: string, fingerprint: string, leaseMs: number) {
+  override claim(recordKey: string, fingerprint: string, leaseMs: number, ttlMs: number) {
     this.log.push('claim')
-    return super.claim(recordKey, fingerprint, leaseMs)
+    return super.claim(recordKey, fingerprint, leaseMs, ttlMs)
   }
   override renew(recordKey: string, token: string, leaseMs: number) {
     this.log.push('renew')

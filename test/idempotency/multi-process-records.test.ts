@@ -18,8 +18,8 @@ interface PostResult {
 describe('idempotency records across processes', () => {
   let upstream: Upstream
   const children: ChildScript<PostResult>[] = []
-  const start = (namespace: string, path: string, key: string, body: string) => {
-    const args = [redisUrl(), namespace, `${upstream.url}${path}`, key, body]
+  const start = (namespace: string, path: string, key: string, body: string, ...rest: string[]) => {
+    const args = [redisUrl(), namespace, `${upstream.url}${path}`, key, body, ...rest]
     const child = new ChildScript<PostResult>(script, args)
     children.push(child)
     return child
@@ -35,6 +35,8 @@ describe('idempotency records across processes', () => {
 
   beforeAll(async () => {
     upstream = await startUpstream(async (_req, res, seen, index) => {
+      // The first send of a /held key is never answered: its process is killed meanwhile.
+      if (seen.url.startsWith('/held') && postsTo(seen.url).length === 1) return
       await delay(300)
       reply(res, 201, `order #${index} for ${seen.body}`, { 'content-type': 'text/plain' })
     })
@@ -81,4 +83,34 @@ describe('idempotency records across processes', () => {
     expect(late).toMatchObject({ error: 'IDEMPOTENCY_CONFLICT' })
     expect(postsTo('/conflict')).toHaveLength(1)
   })
+
+  it('knows a call whose process was SIGKILLed on the wire: resent with its key, or refused', async () => {
+    for (const [path, rule] of [
+      ['/held-resend', 'resend'],
+      ['/held-fail', 'fail'],
+    ] as const) {
+      const namespace = testNamespace(`records-${rule}`)
+      const holder = start(namespace, path, 'order-3', 'a fig', '300')
+      await holder.ready
+      holder.go()
+      while (postsTo(path).length === 0) await delay(5)
+      await holder.kill()
+      // Past the dead holder's lease, on Redis' clock.
+      await delay(600)
+      const [next] = await together([start(namespace, path, 'order-3', 'a fig', '300', rule)])
+      expect(next?.events).toContain('unknownOutcome')
+      if (rule === 'resend') {
+        expect(next).toMatchObject({ status: 201, replayed: null })
+        expect(next?.stats).toMatchObject({ upstreamCalls: 1 })
+        expect(postsTo(path).map((r) => r.headers['idempotency-key'])).toEqual([
+          'order-3',
+          'order-3',
+        ])
+      } else {
+        expect(next).toMatchObject({ error: 'IDEMPOTENCY_UNKNOWN_OUTCOME' })
+        expect(next?.stats).toMatchObject({ upstreamCalls: 0 })
+        expect(postsTo(path)).toHaveLength(1)
+      }
+    }
+  }, 60_000)
 })
