@@ -6,7 +6,7 @@ import { undici } from '../transport/undici.js'
 import { type Wrapped, wrap } from '../wrap.js'
 import type { RunJob } from './backend.js'
 import type { HttpJobResult, JobData, QueuedRequest } from './job.js'
-import type { QueueOptions } from './options.js'
+import type { QueueOptions, ResolvedQueueOptions } from './options.js'
 import { httpVerdict, JobVerdictError } from './verdict.js'
 
 type Fn = (...args: never[]) => unknown
@@ -44,11 +44,7 @@ export function createRunner(
     redis,
     lease,
     onUnknownOutcome,
-  }: {
-    readonly redis: string | undefined
-    readonly lease: number
-    readonly onUnknownOutcome: 'resend' | 'dead'
-  },
+  }: Pick<ResolvedQueueOptions, 'redis' | 'lease' | 'onUnknownOutcome'>,
 ): Runner {
   const shared: BreakwaterOptions = redis === undefined ? {} : { redis }
   const given = typeof options.fetch === 'function' ? options.fetch : undefined
