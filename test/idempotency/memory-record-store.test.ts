@@ -59,6 +59,28 @@ describe('MemoryRecordStore', () => {
     await store.close()
   })
 
+  it('judges leases on the clock it is given', async () => {
+    const time = { now: 0 }
+    const store = new MemoryRecordStore({ clock: { now: () => time.now } })
+    const first = await store.claim('k', 'fp', 30_000, 86_400_000)
+    if (first.status !== 'claimed') throw new Error(`not claimed: ${first.status}`)
+    time.now += 29_999
+    expect(await store.claim('k', 'fp', 30_000, 86_400_000)).toEqual({ status: 'inFlight' })
+    expect(await store.renew('k', first.token, 30_000)).toBe(true)
+    time.now += 30_000
+    const taken = await store.claim('k', 'fp', 30_000, 86_400_000)
+    expect(taken).toMatchObject({ status: 'claimed', abandoned: true })
+    // A copy of a shared store's claim is forgotten with its lease, never kept abandoned.
+    expect(store.hold('copy', 'fp', 'shared-token', 30_000)).toBe(true)
+    time.now += 30_000
+    expect(store.holds('copy')).toBe(false)
+    expect(await store.claim('copy', 'fp', 30_000, 86_400_000)).toEqual({
+      status: 'claimed',
+      token: expect.any(String),
+    })
+    await store.close()
+  })
+
   it('wakes its waiters when closed', async () => {
     const store = new MemoryRecordStore()
     await store.claim('k', 'fp', 30_000, 86_400_000)
