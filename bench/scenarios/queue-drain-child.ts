@@ -19,7 +19,8 @@ if (args.length !== 8 && args.length !== 9) {
   )
 }
 const [redis, prefix, name, namespace] = args as [string, string, string, string]
-const onUnknownOutcome = args[8] === 'dead' ? 'dead' : 'resend'
+// Checked by createQueue, which names a wrong one.
+const onUnknownOutcome = (args[8] ?? 'resend') as 'resend' | 'dead'
 const [perSecond, capacity, concurrency, lease] = args.slice(4, 8).map(Number) as [
   number,
   number,
