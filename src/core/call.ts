@@ -75,6 +75,11 @@ interface CallBase {
   readonly idempotencyKey: string | undefined
   /** The call's own `unknownOutcome`, over the instance's `idempotency.unknownOutcome`. */
   readonly unknownOutcome: 'resend' | 'fail' | undefined
+  /**
+   * Awaited by the transport right before each attempt leaves; set by the idempotency stage on a
+   * recorded call, whose record it marks sent at the first attempt only. Never rejects.
+   */
+  readonly beforeSend: (() => Promise<void>) | undefined
   /** Per-call cost: for every bucket, or by bucket name; overrides the buckets' own cost. */
   readonly cost: number | Readonly<Record<string, number>> | undefined
   /**
@@ -220,6 +225,7 @@ export function createCall(init: CallInit, decided: CallDecisions = init): Call 
     deadline: init.deadline,
     idempotencyKey: init.idempotencyKey,
     unknownOutcome: init.unknownOutcome,
+    beforeSend: undefined,
     cost: init.cost,
     via: undefined,
     fn: undefined,

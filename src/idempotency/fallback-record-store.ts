@@ -19,7 +19,7 @@ const localMark = 'local:'
  * so that this process never sends it twice, whether Redis is up, paused, asleep, restarted
  * empty or gone; it costs no round trip either. The local store is bounded by `maxRecords`.
  *
- * A token says which store issued it, so `renew`, `complete` and `release` go where the claim
+ * A token says which store issued it, so `renew`, `markSent`, `complete` and `release` go where the claim
  * was made, whatever Redis does meanwhile; those of a Redis claim also act on its local copy,
  * first, so that it outlives a Redis that fails them. A waiter waits in the local store while
  * Redis is marked down or the record is local, and in the shared one otherwise; a shared wait
@@ -72,6 +72,13 @@ export class FallbackRecordStore implements RecordStore {
     // The local copy lasts as long as the call does, whatever Redis answers.
     await this.#local.renew(recordKey, token, leaseMs)
     return this.#shared.renew(recordKey, token, leaseMs)
+  }
+
+  async markSent(recordKey: string, token: string): Promise<boolean> {
+    const [store, own] = this.#issuer(token)
+    if (store === this.#local) return this.#local.markSent(recordKey, own)
+    // The local copy ends with its lease whatever it says: what lapses is known in Redis.
+    return this.#shared.markSent(recordKey, token)
   }
 
   async complete(

@@ -8,6 +8,7 @@ import { fingerprintOf, isRecordable, recordKeyOf } from './fingerprint.js'
 import { MemoryRecordStore } from './memory-record-store.js'
 import type { ResolvedIdempotency } from './options.js'
 import type { ClaimNotes, RecordedOutcome, RecordStore } from './record-store.js'
+import { sentMark } from './sent-mark.js'
 
 export interface IdempotencyStage {
   readonly stage: Stage
@@ -30,10 +31,12 @@ const replayedHeader = 'idempotent-replayed'
  * other arguments, for `wrap`) fails with `IdempotencyConflictError`; a repeat while the first
  * is in flight waits for its outcome, or fails, as `concurrent` says. Failures another attempt
  * may cure, thrown errors and the caller's abort free the record instead, so a later call can
- * try again. A record whose holder's lease lapsed with no outcome (it died or stalled, perhaps
- * after sending) is abandoned: the next call of the key sends it again, or fails with
- * `IdempotencyUnknownOutcomeError` without sending, as `unknownOutcome` says. A minted key never
- * repeats, so those calls skip the store.
+ * try again. The record is marked sent as the call's first attempt leaves (one more round trip
+ * to the store, through `call.beforeSend`). A record whose holder's lease lapsed with no outcome
+ * after that mark (it died or stalled, perhaps after sending) is abandoned: the next call of the
+ * key sends it again, or fails with `IdempotencyUnknownOutcomeError` without sending, as
+ * `unknownOutcome` says; one whose holder died before it is free, and simply sent. A minted key
+ * never repeats, so those calls skip the store.
  */
 export function createIdempotencyStage(
   ctx: StageContext,
@@ -68,9 +71,9 @@ export function createIdempotencyStage(
       if (claim.status === 'claimed') {
         const rule = call.unknownOutcome ?? unknownOutcome
         if (claim.abandoned) await takeOver(ctx, records, call, rule, key, recordKey, claim.token)
-        return run(call, next, recordKey, claim.token)
+        return run(call, next, recordKey, claim.token, claim.abandoned === true)
       }
-      if (claim.status === 'done') return replayed(call, claim.outcome)
+      if (claim.status === 'done') return replayed(ctx, call, claim.outcome)
       if (claim.status === 'conflict') {
         const what = call.kind === 'http' ? 'method, URL or body' : 'arguments'
         throw new IdempotencyConflictError(
@@ -86,17 +89,26 @@ export function createIdempotencyStage(
     }
   }
 
-  async function run(call: Call, next: Next, recordKey: string, token: string): Promise<Outcome> {
+  async function run(
+    call: Call,
+    next: Next,
+    recordKey: string,
+    token: string,
+    abandoned: boolean,
+  ): Promise<Outcome> {
+    // A record taken over abandoned stands abandoned on a lapse anyway: no mark to make.
+    const mark = abandoned ? undefined : sentMark(records, recordKey, token)
     const renewal = setInterval(() => {
       // A lost lease is not this call's failure: its late `complete` will simply change nothing.
       records.renew(recordKey, token, leaseMs).catch(() => {})
+      mark?.retry()
     }, leaseMs / 3)
     renewal.unref()
     let outcome: Outcome
     try {
       // The transport streams a body nobody else will see; a recorded one will be replayed, so
       // it must arrive whole.
-      outcome = await next({ ...call, buffered: true })
+      outcome = await next({ ...call, buffered: true, beforeSend: mark?.beforeSend })
     } catch (error) {
       await records.release(recordKey, token).catch(() => false)
       throw error
@@ -120,20 +132,21 @@ export function createIdempotencyStage(
     if (fallback !== undefined) reportFallback(ctx, call, 'record', fallback)
   }
 
-  function replayed(call: Call, outcome: RecordedOutcome): Outcome {
-    ctx.counters.idempotentReplays++
-    if (ctx.events.wants('replay')) ctx.events.emit({ type: 'replay', ...eventBase(call) })
-    if (outcome.kind === 'value') return outcome
-    const headers = outcome.headers.filter(([name]) => name !== replayedHeader)
-    return { ...outcome, headers: [...headers, [replayedHeader, 'true']] }
-  }
-
   return {
     stage,
     close: async () => {
       if (store === undefined) await records.close()
     },
   }
+}
+
+/** A recorded outcome as a repeat gets it, marked replayed; counted and reported. */
+function replayed(ctx: StageContext, call: Call, outcome: RecordedOutcome): Outcome {
+  ctx.counters.idempotentReplays++
+  if (ctx.events.wants('replay')) ctx.events.emit({ type: 'replay', ...eventBase(call) })
+  if (outcome.kind === 'value') return outcome
+  const headers = outcome.headers.filter(([name]) => name !== replayedHeader)
+  return { ...outcome, headers: [...headers, [replayedHeader, 'true']] }
 }
 
 /**

@@ -11,8 +11,10 @@ interface InFlight {
   readonly leaseEnd: number
   /** ms the record stands abandoned past `leaseEnd`; 0: it is gone then (a copy's lease). */
   readonly keep: number
-  /** Taken over abandoned: a release leaves it abandoned again. */
+  /** Taken over abandoned: a release, or a lapsed lease, leaves it abandoned again. */
   readonly taken: boolean
+  /** Marked sent: a lapsed lease leaves it abandoned rather than free. */
+  readonly sent: boolean
 }
 
 type MemoryRecord =
@@ -34,8 +36,8 @@ export interface MemoryRecordStoreOptions {
 
 /**
  * Idempotency records in this process, in an lru-cache: bounded by `maxRecords`, each record
- * kept for its lease and then, abandoned, for the TTL its claim gave (in flight), or for its TTL
- * (done). The lease's end is data in the record, judged on `clock` whenever the record is read.
+ * kept for its lease and then, abandoned when it was sent, for the TTL its claim gave (in
+ * flight), or for its TTL (done). The lease's end is data in the record, judged on `clock` whenever the record is read.
  * Outcomes are copied in and out, so no caller ever holds the bytes or the value that the record
  * keeps.
  *
@@ -68,6 +70,10 @@ export class MemoryRecordStore implements RecordStore {
     }
     if (record.fingerprint !== fingerprint) return { status: 'conflict' }
     if (record.state === 'inFlight' && !this.#lapsed(record)) return { status: 'inFlight' }
+    // A lapsed lease with nothing sent left nothing to know: the record is free.
+    if (record.state === 'inFlight' && !record.sent && !record.taken) {
+      return { status: 'claimed', token: this.#take(recordKey, fingerprint, leaseMs, ttlMs) }
+    }
     if (record.state !== 'done') {
       const token = this.#take(recordKey, fingerprint, leaseMs, ttlMs, true)
       return { status: 'claimed', token, abandoned: true }
@@ -85,7 +91,7 @@ export class MemoryRecordStore implements RecordStore {
   hold(recordKey: string, fingerprint: string, token: string, leaseMs: number): boolean {
     if (this.#current(recordKey) !== undefined || !(leaseMs >= 1)) return false
     // A copy: the shared store keeps the abandoned record, this one forgets it with the lease.
-    this.#hold(recordKey, { fingerprint, token, keep: 0, taken: false }, leaseMs)
+    this.#hold(recordKey, { fingerprint, token, keep: 0, taken: false, sent: false }, leaseMs)
     return true
   }
 
@@ -105,6 +111,14 @@ export class MemoryRecordStore implements RecordStore {
     const record = this.#owned(recordKey, token)
     if (record === undefined) return false
     this.#hold(recordKey, record, leaseMs)
+    return true
+  }
+
+  async markSent(recordKey: string, token: string): Promise<boolean> {
+    const record = this.#owned(recordKey, token)
+    if (record === undefined) return false
+    // The same lease and the same end of the key: only what a lapse leaves changes.
+    this.#records.set(recordKey, { ...record, sent: true }, { noUpdateTTL: true })
     return true
   }
 
@@ -182,15 +196,15 @@ export class MemoryRecordStore implements RecordStore {
   /** A fresh token in flight under `recordKey`. */
   #take(key: string, fingerprint: string, leaseMs: number, keep: number, taken = false): string {
     const token = randomUUID()
-    this.#hold(key, { fingerprint, token, keep, taken }, leaseMs)
+    this.#hold(key, { fingerprint, token, keep, taken, sent: false }, leaseMs)
     return token
   }
 
   /** Puts `record` in flight for `leaseMs` from now, kept abandoned `record.keep` past it. */
   #hold(recordKey: string, record: Omit<InFlight, 'state' | 'leaseEnd'>, leaseMs: number): void {
     const leaseEnd = this.#clock.now() + leaseMs
-    const { fingerprint, token, keep, taken } = record
-    const held: InFlight = { state: 'inFlight', fingerprint, token, leaseEnd, keep, taken }
+    const { fingerprint, token, keep, taken, sent } = record
+    const held: InFlight = { state: 'inFlight', fingerprint, token, leaseEnd, keep, taken, sent }
     this.#records.set(recordKey, held, { ttl: leaseMs + keep })
   }
 

@@ -8,6 +8,7 @@ import {
   claimScript,
   completeScript,
   leaseLeftScript,
+  markSentScript,
   releaseScript,
   renewScript,
   replaceScript,
@@ -33,8 +34,9 @@ const maxStranded = 1_000
  * `RedisUnavailableError`, or the `ErrorReply`) for the caller to fall back on.
  *
  * A claim writes a fresh token with the lease's end on Redis' clock, or answers about the
- * record already there; a record whose lease lapsed is abandoned, and the claim takes it over.
- * `renew`, `complete` and `release` act only for the owning token, so a holder whose lease
+ * record already there; a record marked sent whose lease lapsed is abandoned, and the claim takes
+ * it over (one never marked is simply claimed). `renew`, `markSent`, `complete` and `release`
+ * act only for the owning token, so a holder whose lease
  * ended (and whose record another took) changes nothing when it finishes late. Outcomes are
  * kept as JSON with bodies in base64 (the cache's codec), so a wrapped function's value must
  * survive JSON. A value under the key that is not
@@ -107,6 +109,11 @@ export class RedisRecordStore implements RecordStore {
   async renew(recordKey: string, token: string, leaseMs: number): Promise<boolean> {
     const args = [token, px(leaseMs)]
     return (await renewScript.run<number>(this.#connection, [this.#key(recordKey)], args)) === 1
+  }
+
+  async markSent(recordKey: string, token: string): Promise<boolean> {
+    const key = this.#key(recordKey)
+    return (await markSentScript.run<number>(this.#connection, [key], [token])) === 1
   }
 
   async complete(

@@ -75,6 +75,12 @@ export function recordStoreConformance(
       if (claim.status !== 'claimed') throw new Error(`not claimed: ${claim.status}`)
       return { key, token: claim.token }
     }
+    /** A fresh record claimed and marked sent: its holder's call has left. */
+    const sent = async (store: RecordStore, fingerprint = 'fp', leaseMs = lease, ttlMs = day) => {
+      const record = await held(store, fingerprint, leaseMs, ttlMs)
+      if (!(await store.markSent(record.key, record.token))) throw new Error('not marked')
+      return record
+    }
 
     describe('claim, complete and release', () => {
       it('claims a free record, records its outcome and answers a repeat with it', async () => {
@@ -144,10 +150,12 @@ export function recordStoreConformance(
         const store = await open()
         const { key, token } = await held(store)
         expect(await store.renew(key, 'not-the-token', lease)).toBe(false)
+        expect(await store.markSent(key, 'not-the-token')).toBe(false)
         expect(await store.release(key, 'not-the-token')).toBe(false)
         expect(await store.complete(key, 'not-the-token', httpRecord(), day)).toBe(false)
         expect(await store.claim(key, 'fp', lease, day)).toEqual({ status: 'inFlight' })
         expect(await store.release(fresh(), token)).toBe(false)
+        expect(await store.markSent(fresh(), token)).toBe(false)
       })
     })
 
@@ -163,11 +171,12 @@ export function recordStoreConformance(
 
       it('lets another claimer take over when a lease ends, and the late finisher changes nothing', async () => {
         const store = await open()
-        const stalled = await held(store, 'fp', 60)
+        const stalled = await sent(store, 'fp', 60)
         await delay(150)
         const taken = await store.claim(stalled.key, 'fp', lease, day)
         if (taken.status !== 'claimed') throw new Error(`not claimed: ${taken.status}`)
         expect(taken.abandoned).toBe(true)
+        expect(await store.markSent(stalled.key, stalled.token)).toBe(false)
         const late = httpRecord('late')
         expect(await store.complete(stalled.key, stalled.token, late, day)).toBe(false)
         expect(await store.release(stalled.key, stalled.token)).toBe(false)
@@ -176,9 +185,9 @@ export function recordStoreConformance(
         expect(replayedBody(await store.claim(stalled.key, 'fp', lease, day))).toBe('current')
       })
 
-      it('leaves a record whose lease lapsed abandoned: the next claim takes it over and is told so', async () => {
+      it('leaves a sent record whose lease lapsed abandoned: the next claim takes it over and is told so', async () => {
         const store = await open()
-        const { key } = await held(store, 'fp', 60)
+        const { key } = await sent(store, 'fp', 60)
         await delay(150)
         expect(await store.claim(key, 'fp-other', lease, day)).toEqual({ status: 'conflict' })
         const taken = await store.claim(key, 'fp', lease, day)
@@ -187,6 +196,40 @@ export function recordStoreConformance(
         if (taken.status !== 'claimed') throw new Error('not claimed')
         await store.complete(key, taken.token, httpRecord('resent'), day)
         expect(replayedBody(await store.claim(key, 'fp', lease, day))).toBe('resent')
+      })
+
+      it('frees a record whose lease lapsed before it was marked sent: nothing is abandoned', async () => {
+        const store = await open()
+        const stalled = await held(store, 'fp', 60)
+        await delay(150)
+        const again = await store.claim(stalled.key, 'fp', lease, day)
+        expect(again).toEqual({ status: 'claimed', token: expect.any(String) })
+        // The holder that woke late has lost it: its mark and its outcome change nothing.
+        expect(await store.markSent(stalled.key, stalled.token)).toBe(false)
+        expect(await store.complete(stalled.key, stalled.token, httpRecord('late'), day)).toBe(
+          false,
+        )
+        expect(await store.claim(stalled.key, 'fp', lease, day)).toEqual({ status: 'inFlight' })
+      })
+
+      it('keeps the lease a mark was made under, and marks once however often asked', async () => {
+        const store = await open()
+        const { key, token } = await held(store, 'fp', 200)
+        expect(await store.markSent(key, token)).toBe(true)
+        expect(await store.markSent(key, token)).toBe(true)
+        expect(await store.claim(key, 'fp', lease, day)).toEqual({ status: 'inFlight' })
+        await delay(400)
+        expect(await store.claim(key, 'fp', lease, day)).toMatchObject({ abandoned: true })
+      })
+
+      it('leaves a record taken over abandoned abandoned again when its own lease lapses, unmarked', async () => {
+        const store = await open()
+        const { key } = await sent(store, 'fp', 60)
+        await delay(150)
+        const taken = await store.claim(key, 'fp', 60, day)
+        expect(taken).toMatchObject({ status: 'claimed', abandoned: true })
+        await delay(150)
+        expect(await store.claim(key, 'fp', lease, day)).toMatchObject({ abandoned: true })
       })
 
       it('frees a released record cleanly: its next claim is told of no abandoned one', async () => {
@@ -200,7 +243,7 @@ export function recordStoreConformance(
 
       it('leaves the record abandoned again when the holder that took it over releases it', async () => {
         const store = await open()
-        const { key } = await held(store, 'fp', 60)
+        const { key } = await sent(store, 'fp', 60)
         await delay(150)
         const taken = await store.claim(key, 'fp', lease, day)
         if (taken.status !== 'claimed') throw new Error(`not claimed: ${taken.status}`)
@@ -211,7 +254,7 @@ export function recordStoreConformance(
 
       it('keeps an abandoned record for the TTL its claim gave, then forgets it', async () => {
         const store = await open()
-        const { key } = await held(store, 'fp', 60, 100)
+        const { key } = await sent(store, 'fp', 60, 100)
         await delay(400)
         const again = await store.claim(key, 'fp-other', lease, day)
         expect(again).toEqual({ status: 'claimed', token: expect.any(String) })
@@ -257,7 +300,7 @@ export function recordStoreConformance(
 
       it('wakes a waiter when the holder’s lease ends, and not before', async () => {
         const store = await open()
-        const { key } = await held(store, 'fp', 100)
+        const { key } = await sent(store, 'fp', 100)
         const waiting = store.wait(key, undefined)
         expect(await within(waiting, 30)).toBe('pending')
         expect(await within(waiting, 1_000)).toBe('resolved')

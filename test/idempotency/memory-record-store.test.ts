@@ -67,6 +67,7 @@ describe('MemoryRecordStore', () => {
     time.now += 29_999
     expect(await store.claim('k', 'fp', 30_000, 86_400_000)).toEqual({ status: 'inFlight' })
     expect(await store.renew('k', first.token, 30_000)).toBe(true)
+    expect(await store.markSent('k', first.token)).toBe(true)
     time.now += 30_000
     const taken = await store.claim('k', 'fp', 30_000, 86_400_000)
     expect(taken).toMatchObject({ status: 'claimed', abandoned: true })

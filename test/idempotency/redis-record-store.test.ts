@@ -79,7 +79,9 @@ describe('RedisRecordStore', () => {
     const { store, namespace } = open()
     const claim = await store.claim('lapse', 'fp', 100, 60_000)
     if (claim.status !== 'claimed') throw new Error(`not claimed: ${claim.status}`)
+    expect(await store.markSent('lapse', claim.token)).toBe(true)
     const key = `${namespace}:idem:lapse`
+    expect(await raw.get(key)).toMatch(/^bwrec1:i:[0-9a-f]{64}:\d{15}:\d{15}:2:/)
     // Pushed past its lease on Redis' clock alone: the key's own expiry is far off.
     const value = String(await raw.get(key))
     await raw.set(key, value.replace(/:(\d{15}):/, ':000000000000001:'), { PX: 60_000 })
