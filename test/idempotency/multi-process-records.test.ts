@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { ChildScript } from '../helpers/child-process.js'
-import { redisUrl, testNamespace } from '../helpers/redis.js'
+import { rawClient, redisUrl, testNamespace } from '../helpers/redis.js'
 import { delay, reply, startUpstream, type Upstream } from '../helpers/upstream.js'
 
 const script = fileURLToPath(new URL('../helpers/fixtures/child-post.ts', import.meta.url))
@@ -112,5 +112,33 @@ describe('idempotency records across processes', () => {
         expect(postsTo(path)).toHaveLength(1)
       }
     }
+  }, 60_000)
+
+  it('frees the record of a call whose process was SIGKILLed while it waited for its bucket: sent once, by the next', async () => {
+    const namespace = testNamespace('records-bucket')
+    // One token a minute, shared on Redis: another key takes it, so the holder waits its turn.
+    const [spent] = await together([
+      start(namespace, '/spend', 'spend-1', 'a kiwi', '300', '-', '1'),
+    ])
+    expect(spent).toMatchObject({ status: 201 })
+    const holder = start(namespace, '/queued', 'order-5', 'a plum', '300', '-', '1')
+    await holder.ready
+    holder.go()
+    const raw = await rawClient()
+    try {
+      // Its record claimed, and held on through renewals past a few of its 300 ms leases.
+      while ((await raw.keys(`${namespace}:idem:*`)).length < 2) await delay(5)
+      await delay(1_000)
+    } finally {
+      raw.destroy()
+    }
+    await holder.kill()
+    expect(postsTo('/queued')).toHaveLength(0)
+    // Past the dead holder's lease, on Redis' clock.
+    await delay(600)
+    const [next] = await together([start(namespace, '/queued', 'order-5', 'a plum', '300', 'fail')])
+    expect(next).toMatchObject({ status: 201, replayed: null })
+    expect(next?.events).not.toContain('unknownOutcome')
+    expect(postsTo('/queued').map((r) => r.headers['idempotency-key'])).toEqual(['order-5'])
   }, 60_000)
 })

@@ -9,10 +9,12 @@ import { Counters } from '../../src/core/stats.js'
 import { createIdempotencyStage } from '../../src/idempotency/idempotency-stage.js'
 import { MemoryRecordStore } from '../../src/idempotency/memory-record-store.js'
 import type { IdempotencyOptions } from '../../src/idempotency/options.js'
+import { createRetryStage } from '../../src/retry/retry-stage.js'
 import { createFetchTransport } from '../../src/transport/fetch-transport.js'
 import { createOwnFetch } from '../../src/transport/undici.js'
 import { makeContext, textOf } from '../helpers/call.js'
-import { bytes, post, resolved } from '../helpers/idempotency-harness.js'
+import { bytes, LoggedStore, post, resolved } from '../helpers/idempotency-harness.js'
+import { settings } from '../helpers/scripted.js'
 import { delay, reply, startUpstream, type Upstream } from '../helpers/upstream.js'
 
 const lease = 30_000
@@ -127,5 +129,61 @@ describe('a call whose key was held by a holder that stopped mid-call', () => {
     expect(() => resolved({ unknownOutcome: 'retry' as never })).toThrow(
       /^idempotency\.unknownOutcome must be one of "resend", "fail", got "retry"$/,
     )
+  })
+})
+
+describe('the record of a keyed call, marked sent as its first attempt leaves', () => {
+  const closing: (() => Promise<void>)[] = []
+  afterEach(async () => {
+    await Promise.all(closing.splice(0).map((close) => close()))
+  })
+
+  /** The idempotency stage over the retry stage and a real HTTP transport, on `records`. */
+  async function scene(records: LoggedStore) {
+    const marksSeen: number[] = []
+    const upstream = await startUpstream((_req, res, _seen, index) => {
+      // What the store had been asked when the request arrived.
+      marksSeen.push(records.log.filter((step) => step === 'markSent').length)
+      reply(res, index === 0 ? 503 : 201, `order #${index}`)
+    })
+    const own = createOwnFetch()
+    closing.push(async () => {
+      await own.close()
+      await records.close()
+      await upstream.close()
+    })
+    const ctx = makeContext()
+    const { stage } = createIdempotencyStage(ctx, resolved({ lease }), records)
+    const retry = createRetryStage(ctx, settings({ maxAttempts: 3 }))
+    const transport = createFetchTransport({
+      fetch: own.fetch,
+      counters: new Counters(),
+      maxBodyBytes: 1_000_000,
+    })
+    const send = () =>
+      stage(
+        post({ url: `${upstream.url}/orders`, idempotencyKey: 'order-8', body: bytes('a pear') }),
+        (call) => retry(call, transport),
+      )
+    return { send, marksSeen }
+  }
+
+  it('is marked before the first request leaves, and not again for a retry', async () => {
+    const records = new LoggedStore()
+    const { send, marksSeen } = await scene(records)
+    expect(textOf(await send())).toBe('order #1')
+    expect(marksSeen).toEqual([1, 1])
+    expect(records.log).toEqual(['claim', 'markSent', 'complete'])
+  })
+
+  it('is sent all the same when the store fails the mark', async () => {
+    const records = new LoggedStore()
+    records.failMarkSent = true
+    const { send, marksSeen } = await scene(records)
+    expect(textOf(await send())).toBe('order #1')
+    expect(marksSeen).toEqual([1, 1])
+    // What was sent is recorded: a repeat replays it.
+    expect(textOf(await send())).toBe('order #1')
+    expect(marksSeen).toHaveLength(2)
   })
 })
