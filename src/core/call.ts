@@ -77,7 +77,8 @@ interface CallBase {
   readonly unknownOutcome: 'resend' | 'fail' | undefined
   /**
    * Awaited by the transport right before each attempt leaves; set by the idempotency stage on a
-   * recorded call, whose record it marks sent at the first attempt only. Never rejects.
+   * recorded call, whose record it marks sent at the first attempt only. Rejects only when the
+   * call must not be sent (another call took its record over).
    */
   readonly beforeSend: (() => Promise<void>) | undefined
   /** Per-call cost: for every bucket, or by bucket name; overrides the buckets' own cost. */

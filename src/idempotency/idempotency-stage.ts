@@ -96,8 +96,9 @@ export function createIdempotencyStage(
     token: string,
     abandoned: boolean,
   ): Promise<Outcome> {
-    // A record taken over abandoned stands abandoned on a lapse anyway: no mark to make.
-    const mark = abandoned ? undefined : sentMark(records, recordKey, token)
+    const mark = abandoned
+      ? undefined
+      : sentMark(records, recordKey, token, call.idempotencyKey ?? '')
     const renewal = setInterval(() => {
       // A lost lease is not this call's failure: its late `complete` will simply change nothing.
       records.renew(recordKey, token, leaseMs).catch(() => {})

@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
   type IdempotencyUnknownOutcomeError,
+  isIdempotencyConflictError,
   isIdempotencyUnknownOutcomeError,
 } from '../../src/core/errors.js'
 import type { Outcome } from '../../src/core/outcome.js'
@@ -174,6 +175,49 @@ describe('the record of a keyed call, marked sent as its first attempt leaves', 
     expect(textOf(await send())).toBe('order #1')
     expect(marksSeen).toEqual([1, 1])
     expect(records.log).toEqual(['claim', 'markSent', 'complete'])
+  })
+
+  it('is not sent by a holder that stalled before sending and lost its record to another call', async () => {
+    const time = { now: 0 }
+    const records = new LoggedStore({ clock: { now: () => time.now } })
+    const upstream = await startUpstream((_req, res, _seen, index) => reply(res, 201, `#${index}`))
+    const own = createOwnFetch()
+    closing.push(async () => {
+      await own.close()
+      await records.close()
+      await upstream.close()
+    })
+    const transport = createFetchTransport({
+      fetch: own.fetch,
+      counters: new Counters(),
+      maxBodyBytes: 1_000_000,
+    })
+    const call = post({
+      url: `${upstream.url}/orders`,
+      idempotencyKey: 'order-9',
+      body: bytes('a fig'),
+    })
+    const stalledStage = createIdempotencyStage(makeContext(), resolved({ lease }), records).stage
+    let wake = () => {}
+    const stall = new Promise<void>((resolve) => {
+      wake = resolve
+    })
+    // It waits (as for a bucket) past its lease, and another call of the key takes the record.
+    const stalled = stalledStage(call, async (c) => {
+      await stall
+      return transport(c)
+    }).catch((error: unknown) => error)
+    while (records.log.length === 0) await delay(5)
+    time.now += lease + 1
+    const other = createIdempotencyStage(
+      makeContext(),
+      resolved({ lease, unknownOutcome: 'fail' }),
+      records,
+    )
+    expect(textOf(await other.stage(call, transport))).toBe('#0')
+    wake()
+    expect(isIdempotencyConflictError(await stalled)).toBe(true)
+    expect(upstream.requests).toHaveLength(1)
   })
 
   it('is sent all the same when the store fails the mark', async () => {
