@@ -19,13 +19,13 @@ const localMark = 'local:'
  * so that this process never sends it twice, whether Redis is up, paused, asleep, restarted
  * empty or gone; it costs no round trip either. The local store is bounded by `maxRecords`.
  *
- * A token says which store issued it, so `renew`, `markSent`, `complete` and `release` go where the claim
- * was made, whatever Redis does meanwhile; those of a Redis claim also act on its local copy,
- * first, so that it outlives a Redis that fails them. A waiter waits in the local store while
- * Redis is marked down or the record is local, and in the shared one otherwise; a shared wait
- * that fails ends at once, and the caller's next claim falls back. Other processes do not see
- * the local records: a key first used, or completed, while Redis was down may be sent once more
- * from another process.
+ * A token says which store issued it, so `renew`, `markSent`, `complete` and `release` go where
+ * the claim was made, whatever Redis does meanwhile; those of a Redis claim (but the mark) also
+ * act on its local copy, first, so that it outlives a Redis that fails them. A waiter waits in
+ * the local store while Redis is marked down or the record is local, and in the shared one
+ * otherwise; a shared wait that fails ends at once, and the caller's next claim falls back.
+ * Other processes do not see the local records: a key first used, or completed, while Redis was
+ * down may be sent once more from another process.
  */
 export class FallbackRecordStore implements RecordStore {
   readonly #shared: RecordStore

@@ -37,9 +37,9 @@ export interface MemoryRecordStoreOptions {
 /**
  * Idempotency records in this process, in an lru-cache: bounded by `maxRecords`, each record
  * kept for its lease and then, abandoned when it was sent, for the TTL its claim gave (in
- * flight), or for its TTL (done). The lease's end is data in the record, judged on `clock` whenever the record is read.
- * Outcomes are copied in and out, so no caller ever holds the bytes or the value that the record
- * keeps.
+ * flight), or for its TTL (done). The lease's end is data in the record, judged on `clock`
+ * whenever the record is read. Outcomes are copied in and out, so no caller ever holds the bytes
+ * or the value that the record keeps.
  *
  * @example
  * const store = new MemoryRecordStore({ maxRecords: 1_000 })

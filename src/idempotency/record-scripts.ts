@@ -144,7 +144,8 @@ return 1`)
 
 /**
  * KEYS: record. ARGV: token. Lets the token's in-flight record go: deleted, sent or not, or
- * abandoned again for its keep when the token took it over abandoned (marked 1). 1, or 0 when the token lost it.
+ * abandoned again for its keep when the token took it over abandoned (marked 1). 1, or 0 when
+ * the token lost it.
  */
 export const releaseScript = new RedisScript(`${luaOwned}
 if not owned then return 0 end

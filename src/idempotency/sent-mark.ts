@@ -39,9 +39,8 @@ export function sentMark(
     }
     marked = true
     if (!owned) {
-      throw new IdempotencyConflictError(
-        `idempotency key "${key}" was taken over by another call while this one waited to be sent; it was not sent`,
-      )
+      const why = 'was taken over by another call while this one waited to be sent'
+      throw new IdempotencyConflictError(`idempotency key "${key}" ${why}; it was not sent`)
     }
   }
   return {
