@@ -220,6 +220,37 @@ describe('the record of a keyed call, marked sent as its first attempt leaves', 
     expect(upstream.requests).toHaveLength(1)
   })
 
+  it('tries a mark the store failed again at the next renewal, and then no more', async () => {
+    const records = new LoggedStore()
+    records.failMarkSent = true
+    const held: ServerResponse[] = []
+    const upstream = await startUpstream((_req, res) => {
+      held.push(res)
+    })
+    const own = createOwnFetch()
+    closing.push(async () => {
+      for (const res of held) res.destroy()
+      await own.close()
+      await records.close()
+      await upstream.close()
+    })
+    const transport = createFetchTransport({
+      fetch: own.fetch,
+      counters: new Counters(),
+      maxBodyBytes: 1_000_000,
+    })
+    // A short lease, renewed every 100 ms while the upstream holds the call.
+    const { stage } = createIdempotencyStage(makeContext(), resolved({ lease: 300 }), records)
+    const call = post({ url: `${upstream.url}/orders`, idempotencyKey: 'order-4', body: bytes('') })
+    const sending = stage(call, transport)
+    while (held.length === 0) await delay(5)
+    records.failMarkSent = false
+    while (records.log.filter((step) => step === 'renew').length < 4) await delay(20)
+    expect(records.log.filter((step) => step === 'markSent')).toHaveLength(2)
+    held[0]?.writeHead(201).end('done')
+    expect(textOf(await sending)).toBe('done')
+  })
+
   it('is sent all the same when the store fails the mark', async () => {
     const records = new LoggedStore()
     records.failMarkSent = true
