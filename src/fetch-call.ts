@@ -72,6 +72,7 @@ export async function httpCallOf(
     timeout: per.timeout ?? options.timeout,
     deadline: deadlineMs === undefined ? undefined : now + deadlineMs,
     idempotencyKey,
+    unknownOutcome: per.unknownOutcome,
     cost: per.cost,
   }
   return createCall(facts, { details, cacheable: flags.cacheable, coalescible: flags.coalescible })

@@ -181,6 +181,7 @@ function valueCallOf<A extends unknown[]>(
     deadline: deadline === undefined ? undefined : resolved.clock.now() + deadline,
     idempotencyKey:
       own === undefined ? per.idempotencyKey : checkIdempotencyKey('idempotencyKey(...)', own),
+    unknownOutcome: per.unknownOutcome,
     cost: per.cost,
   }
   const details = callDetails(facts)

@@ -6,20 +6,22 @@
  * or a test may SIGKILL it at any point.
  *
  * Arguments: redis URL, BullMQ prefix, queue name, namespace, perSecond, capacity, concurrency,
- * lease (ms).
+ * lease (ms), and optionally onUnknownOutcome (`resend` unless given).
  */
 import { once } from 'node:events'
 import { createInterface } from 'node:readline'
 import { createQueue, type QueueEvent } from '../../src/queue/index.js'
 
 const args = process.argv.slice(2)
-if (args.length !== 8) {
+if (args.length !== 8 && args.length !== 9) {
   throw new Error(
-    'usage: queue-drain-child <redis> <prefix> <name> <namespace> <perSecond> <capacity> <concurrency> <lease>',
+    'usage: queue-drain-child <redis> <prefix> <name> <namespace> <perSecond> <capacity> <concurrency> <lease> [onUnknownOutcome]',
   )
 }
 const [redis, prefix, name, namespace] = args as [string, string, string, string]
-const [perSecond, capacity, concurrency, lease] = args.slice(4).map(Number) as [
+// Checked by createQueue, which names a wrong one.
+const onUnknownOutcome = (args[8] ?? 'resend') as 'resend' | 'dead'
+const [perSecond, capacity, concurrency, lease] = args.slice(4, 8).map(Number) as [
   number,
   number,
   number,
@@ -32,6 +34,7 @@ const queue = createQueue({
   redis,
   concurrency,
   lease,
+  onUnknownOutcome,
   attempts: 5,
   backoff: { delay: 200 },
   fetch: {

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net'
 import { loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { type BreakwaterQueue, createQueue, type JobInfo } from '../../src/queue/index.js'
+import { unknownOutcomeReason } from '../../src/queue/verdict.js'
 import { type Check, type CountedRow, countedResult, type Scenario } from '../scenario.js'
 
 const child = fileURLToPath(new URL('./queue-drain-child.ts', import.meta.url))
@@ -82,8 +83,17 @@ async function startUpstream(hopeless: (index: number) => boolean) {
   }
 }
 
-function worker(redisUrl: string, prefix: string, name: string, lease: number): ChildProcess {
-  const args = [redisUrl, prefix, name, `${prefix}-bw-${name}`, perSecond, capacity, 16, lease]
+function worker(
+  redisUrl: string,
+  prefix: string,
+  name: string,
+  lease: number,
+  onUnknownOutcome: UnknownOutcome,
+): ChildProcess {
+  const args = [
+    ...[redisUrl, prefix, name, `${prefix}-bw-${name}`, perSecond, capacity, 16, lease],
+    onUnknownOutcome,
+  ]
   const c = spawn(process.execPath, ['--import', 'tsx', child, ...args.map(String)], {
     stdio: ['pipe', 'pipe', 'inherit'],
   })
@@ -114,6 +124,13 @@ interface CaseResult {
 }
 
 type Upstream = Awaited<ReturnType<typeof startUpstream>>
+type UnknownOutcome = 'resend' | 'dead'
+
+/** The index of job `job-<index>`. */
+const indexOfJob = (id: string) => Number(id.split('-').pop())
+
+/** A dead job whose call was sent by the killed worker, its outcome unknown. */
+const isUnknown = (job: JobInfo) => job.error?.startsWith(unknownOutcomeReason) === true
 
 /** `breakwater queue ...` from source, as a user would run the built command. */
 function cli(args: readonly string[]): Promise<{ code: number; stdout: string }> {
@@ -127,39 +144,55 @@ function cli(args: readonly string[]): Promise<{ code: number; stdout: string }>
 
 /**
  * The dead-letter list after the crash case: every hopeless job in it with its attempts in its
- * history; then, the upstream mended, one of them retried from the command line and completed
- * by the fleet still running.
+ * history, apart from those whose call the killed worker sent (outcome unknown, with
+ * `onUnknownOutcome: 'dead'`); then, the upstream mended, one hopeless job retried from the
+ * command line and completed by the fleet still running.
  */
 async function deadLetterRoundTrip(
   producer: BreakwaterQueue,
   upstream: Upstream,
   cliArgs: readonly string[],
+  isHopeless: (index: number) => boolean,
   hopeless: number,
-): Promise<{ ok: boolean; detail: string }> {
-  const dead = await producer.dead.list({ count: 1_000 })
+): Promise<{ ok: boolean; detail: string; unknown: readonly JobInfo[] }> {
+  const all = await producer.dead.list({ count: 1_000 })
+  const unknown = all.filter(isUnknown)
+  const dead = all.filter((job) => !isUnknown(job))
+  // A hopeless job the killed worker was running is dead for that reason, not for its 500s.
+  const hopelessUnknown = unknown.filter((job) => isHopeless(indexOfJob(job.id)))
   const started = (job: JobInfo) => job.history.filter((h) => h.event === 'started').length
   const withHistory = dead.filter(
     (job) => job.attemptsMade === attempts && started(job) >= attempts,
   )
   const first = dead[0]
-  if (first === undefined) return { ok: hopeless === 0, detail: 'no dead job' }
+  if (first === undefined) return { ok: hopeless === 0, detail: 'no dead job', unknown }
   upstream.fix()
   const retried = await cli(['retry', first.id, ...cliArgs])
   const info = await producer.wait(first.id, { timeout: 60_000 }).catch(() => undefined)
-  const ok =
-    dead.length === hopeless && withHistory.length === hopeless && info?.state === 'completed'
-  const detail = `${dead.length} dead, ${withHistory.length} of them with their ${attempts} attempts in their history; \`breakwater queue retry ${first.id}\` exited ${retried.code} and the job ${info?.state ?? 'did not finish'}`
-  return { ok, detail }
+  const left = hopeless - hopelessUnknown.length
+  const ok = dead.length === left && withHistory.length === left && info?.state === 'completed'
+  const reached = unknown.filter((job) => upstream.requests.has(job.id)).length
+  const served = unknown.filter((job) => upstream.served.has(job.id)).length
+  const detail = `${dead.length} dead for good, ${withHistory.length} of them with their ${attempts} attempts in their history; ${unknown.length} dead with their outcome unknown (${hopelessUnknown.length} of them hopeless; ${reached} had reached the upstream, ${served} of them served, before their worker died); \`breakwater queue retry ${first.id}\` exited ${retried.code} and the job ${info?.state ?? 'did not finish'}`
+  return { ok, detail, unknown }
 }
 
-/** Queues `jobs` keyed POSTs, drains them with the fleet, optionally SIGKILLing one worker. */
-async function runCase(redisUrl: string, jobs: number, crash: boolean): Promise<CaseResult> {
+/**
+ * Queues `jobs` keyed POSTs, drains them with the fleet, optionally SIGKILLing one worker whose
+ * calls on the wire are then resent or put in the dead-letter list, as `onUnknownOutcome` says.
+ */
+async function runCase(
+  redisUrl: string,
+  jobs: number,
+  crash: boolean,
+  onUnknownOutcome: UnknownOutcome = 'resend',
+): Promise<CaseResult> {
   // In the crash case one key in a hundred fails for good, until the upstream is mended.
   const isHopeless = (index: number) => crash && index % 100 === 7
   const hopeless = Array.from({ length: jobs }, (_, i) => i).filter(isHopeless).length
   const upstream = await startUpstream(isHopeless)
   const prefix = `bwbench-queue-${process.pid}-${Date.now().toString(36)}`
-  const name = crash ? 'crash' : 'drain'
+  const name = crash ? `crash-${onUnknownOutcome}` : 'drain'
   const producer = createQueue({ name, prefix, redis: redisUrl, worker: false })
   const fleet: ChildProcess[] = []
   try {
@@ -169,7 +202,9 @@ async function runCase(redisUrl: string, jobs: number, crash: boolean): Promise<
     // Jobs wait their turn in the bucket holding their lease: a long one when nothing is killed;
     // a shorter one in the crash case, so that the killed worker's jobs come back soon.
     const lease = crash ? 3_000 : 10_000
-    for (let i = 0; i < processes; i++) fleet.push(worker(redisUrl, prefix, name, lease))
+    for (let i = 0; i < processes; i++) {
+      fleet.push(worker(redisUrl, prefix, name, lease, onUnknownOutcome))
+    }
     await Promise.all(fleet.map(ready))
     const start = performance.now()
     const sentSoFar = () => [...upstream.requests.values()].reduce((a, b) => a + b, 0)
@@ -178,14 +213,16 @@ async function runCase(redisUrl: string, jobs: number, crash: boolean): Promise<
     let killed = !crash
     for (;;) {
       const counts = await producer.counts()
-      if (drainedAt === undefined && counts.completed >= jobs - hopeless) {
+      // Jobs dead with their outcome unknown are as finished as the completed ones.
+      const finished = counts.completed + (onUnknownOutcome === 'dead' ? counts.dead : 0)
+      if (drainedAt === undefined && finished >= jobs - hopeless) {
         drainedAt = { at: performance.now(), sent: sentSoFar() }
       }
       if (counts.completed + counts.dead === jobs) break
       if (!killed && counts.completed >= jobs / 3) {
         killed = true
         fleet[0]?.kill('SIGKILL')
-        fleet.push(worker(redisUrl, prefix, name, lease))
+        fleet.push(worker(redisUrl, prefix, name, lease, onUnknownOutcome))
         await ready(fleet.at(-1) as ChildProcess)
       }
       if (performance.now() - start > 180_000) break
@@ -198,25 +235,42 @@ async function runCase(redisUrl: string, jobs: number, crash: boolean): Promise<
     const drained = (drainedAt?.at ?? performance.now()) - began
     const counts = await producer.counts()
     const cliArgs = ['--redis', redisUrl, '--name', name, '--prefix', prefix]
-    const letters = crash ? await deadLetterRoundTrip(producer, upstream, cliArgs, hopeless) : null
+    const letters = crash
+      ? await deadLetterRoundTrip(producer, upstream, cliArgs, isHopeless, hopeless)
+      : null
     const sent = drainedAt?.sent ?? sentSoFar()
     const best = (Math.max(0, sent - burst) / perSecond) * 1_000
     const duplicates = [...upstream.served.values()].filter((n) => n > 1).length
     const lost = jobs - counts.completed - counts.dead
+    const unknown = letters?.unknown.length ?? 0
+    // The unknown ones that would have completed: every key but the hopeless ones can.
+    const curable = (letters?.unknown ?? []).filter((job) => !isHopeless(indexOfJob(job.id)))
     const row: CountedRow = {
-      case: crash ? `${jobs} jobs, one worker SIGKILLed` : `${jobs} jobs, ${perSecond}/s quota`,
+      case: crash
+        ? `${jobs} jobs, one worker SIGKILLed, onUnknownOutcome: ${onUnknownOutcome}`
+        : `${jobs} jobs, ${perSecond}/s quota`,
       subject: 'breakwater/queue on Redis',
       role: 'subject',
-      values: [drained, best, upstream.stats.limited, duplicates, lost, counts.dead],
+      values: [
+        drained,
+        best,
+        upstream.stats.limited,
+        duplicates,
+        lost,
+        counts.dead - unknown,
+        crash ? unknown : null,
+      ],
     }
     // With a worker killed, the drain pays for its lease: only completeness is checked there.
     const ok =
       letters === null
         ? upstream.stats.limited === 0 && lost === 0 && best / drained >= 0.9
-        : counts.completed === jobs - hopeless &&
+        : counts.completed === jobs - hopeless - curable.length &&
           lost === 0 &&
           letters.ok &&
-          upstream.served.size === jobs - hopeless + 1
+          (onUnknownOutcome === 'resend' ? unknown === 0 : duplicates === 0) &&
+          upstream.served.size ===
+            jobs - hopeless + 1 - curable.filter((job) => !upstream.served.has(job.id)).length
     const share = ((100 * best) / drained).toFixed(1)
     const { stalls, longest, afterStall } = upstream.stats
     const load = loadavg()[0]?.toFixed(1)
@@ -250,9 +304,11 @@ export const queueDrain: Scenario = {
     const redisUrl = options.redisUrl
     if (redisUrl === undefined) throw new Error('queue-drain needs a Redis server')
     const drain = await runCase(redisUrl, options.quick ? 400 : 2_000, false)
-    const crash = await runCase(redisUrl, options.quick ? 200 : 1_000, true)
+    const crashJobs = options.quick ? 200 : 1_000
+    const resend = await runCase(redisUrl, crashJobs, true, 'resend')
+    const dead = await runCase(redisUrl, crashJobs, true, 'dead')
     return countedResult(queueDrain, {
-      checks: [drain.check, crash.check],
+      checks: [drain.check, resend.check, dead.check],
       counted: {
         columns: [
           { name: 'drain time', unit: 'ms' },
@@ -261,10 +317,11 @@ export const queueDrain: Scenario = {
           { name: 'keys served twice', unit: 'count' },
           { name: 'jobs lost', unit: 'count' },
           { name: 'dead', unit: 'count' },
+          { name: 'dead, outcome unknown', unit: 'count' },
         ],
-        rows: [drain.row, crash.row],
+        rows: [drain.row, resend.row, dead.row],
         configs: {
-          'breakwater/queue on Redis': `createQueue({ redis, concurrency: 16, lease: 10000 (3000 in the crash case), attempts: 5, fetch: { redis, retry: { maxAttempts: 3 }, rateLimit: { perSecond: ${perSecond}, capacity: ${capacity} } } }) in each of ${processes} processes; the crash case SIGKILLs one a third of the way in and starts another`,
+          'breakwater/queue on Redis': `createQueue({ redis, concurrency: 16, lease: 10000 (3000 in the crash case), attempts: 5, fetch: { redis, retry: { maxAttempts: 3 }, rateLimit: { perSecond: ${perSecond}, capacity: ${capacity} } } }) in each of ${processes} processes; the crash case SIGKILLs one a third of the way in and starts another, once with onUnknownOutcome: 'resend' (its calls on the wire sent again with their key) and once with 'dead' (their jobs put in the dead-letter list, their outcome unknown)`,
           upstream: `a token bucket of ${burst} refilled at ${perSecond}/s answering 429; 500 on the first attempt of every tenth key; in the crash case 500 on every attempt of one key in a hundred, until it is mended and one of those jobs is retried with \`breakwater queue retry\`; 5 ms per answer`,
         },
       },

@@ -1,4 +1,7 @@
-import { checkKeys, isNonEmptyString, number, show, timerMs } from './validate.js'
+import { checkKeys, isNonEmptyString, number, oneOf, show, timerMs } from './validate.js'
+
+/** What a call may do when its idempotency record was abandoned. */
+export const unknownOutcomes = ['resend', 'fail'] as const
 
 /** Options for one call: `init.breakwater` for fetch. */
 export interface CallOptions {
@@ -21,6 +24,12 @@ export interface CallOptions {
    * 255 printable ASCII characters, no space at either end (see `checkIdempotencyKey`).
    */
   idempotencyKey?: string
+  /**
+   * What this call does when its idempotency key's record was abandoned (a holder's lease
+   * lapsed with the call perhaps sent), overriding `idempotency.unknownOutcome`: `'resend'`, for
+   * instance, once someone has checked the upstream.
+   */
+  unknownOutcome?: 'resend' | 'fail'
   /** Tokens this call takes: from every bucket, or by bucket name (a bucket of the instance). */
   cost?: number | Readonly<Record<string, number>>
   /**
@@ -39,6 +48,7 @@ export interface ResolvedCallOptions {
   readonly timeout: number | undefined
   readonly deadline: number | undefined
   readonly idempotencyKey: string | undefined
+  readonly unknownOutcome: 'resend' | 'fail' | undefined
   readonly cost: number | Readonly<Record<string, number>> | undefined
   readonly tags: readonly string[]
 }
@@ -52,6 +62,7 @@ const none: ResolvedCallOptions = {
   timeout: undefined,
   deadline: undefined,
   idempotencyKey: undefined,
+  unknownOutcome: undefined,
   cost: undefined,
   tags: [],
 }
@@ -65,6 +76,7 @@ const names = [
   'timeout',
   'deadline',
   'idempotencyKey',
+  'unknownOutcome',
   'cost',
   'tags',
 ]
@@ -109,6 +121,10 @@ export function resolveCallOptions(
       o.idempotencyKey === undefined
         ? undefined
         : checkIdempotencyKey(`${label}.idempotencyKey`, o.idempotencyKey),
+    unknownOutcome:
+      o.unknownOutcome === undefined
+        ? undefined
+        : oneOf(`${label}.unknownOutcome`, o.unknownOutcome, 'resend', unknownOutcomes),
     cost: costOf(o.cost, buckets, label),
     tags: tagsOf(o.tags, label),
   }

@@ -73,6 +73,14 @@ interface CallBase {
   readonly deadline: number | undefined
   /** The caller's idempotency key (per-call option, the header, or wrap's `idempotencyKey`). */
   readonly idempotencyKey: string | undefined
+  /** The call's own `unknownOutcome`, over the instance's `idempotency.unknownOutcome`. */
+  readonly unknownOutcome: 'resend' | 'fail' | undefined
+  /**
+   * Awaited by the transport right before each attempt leaves; set by the idempotency stage on a
+   * recorded call, whose record it marks sent at the first attempt only. Rejects only when the
+   * call must not be sent (another call took its record over).
+   */
+  readonly beforeSend: (() => Promise<void>) | undefined
   /** Per-call cost: for every bucket, or by bucket name; overrides the buckets' own cost. */
   readonly cost: number | Readonly<Record<string, number>> | undefined
   /**
@@ -125,6 +133,7 @@ interface CallInitBase {
   readonly timeout?: number | undefined
   readonly deadline?: number | undefined
   readonly idempotencyKey?: string | undefined
+  readonly unknownOutcome?: 'resend' | 'fail' | undefined
   readonly cost?: CallBase['cost'] | undefined
   /** The details already built for a hook that decided a flag; built here when absent. */
   readonly details?: CallDetails | undefined
@@ -216,6 +225,8 @@ export function createCall(init: CallInit, decided: CallDecisions = init): Call 
     timeout: init.timeout ?? 0,
     deadline: init.deadline,
     idempotencyKey: init.idempotencyKey,
+    unknownOutcome: init.unknownOutcome,
+    beforeSend: undefined,
     cost: init.cost,
     via: undefined,
     fn: undefined,

@@ -4,6 +4,7 @@ export type BreakwaterErrorCode =
   | 'CIRCUIT_OPEN'
   | 'RATE_LIMITED'
   | 'IDEMPOTENCY_CONFLICT'
+  | 'IDEMPOTENCY_UNKNOWN_OUTCOME'
   | 'TIMEOUT'
   | 'INVALID_RESPONSE'
   | 'REDIS_UNAVAILABLE'
@@ -58,6 +59,27 @@ export class IdempotencyConflictError extends BreakwaterError {
   override name = 'IdempotencyConflictError'
   constructor(message: string) {
     super('IDEMPOTENCY_CONFLICT', message)
+  }
+}
+
+/**
+ * The call's idempotency record was abandoned: an earlier holder of its key (a process that
+ * died, or stalled past its lease) may have sent it and never recorded how it ended. With
+ * `idempotency.unknownOutcome: 'fail'` the call throws this instead of sending it again; check
+ * the upstream, then resend it with `breakwater: { unknownOutcome: 'resend' }` if it is not
+ * there. Nothing was sent.
+ */
+export class IdempotencyUnknownOutcomeError extends BreakwaterError {
+  override name = 'IdempotencyUnknownOutcomeError'
+  /** The idempotency key whose earlier call's outcome is unknown. */
+  readonly idempotencyKey: string
+
+  constructor(idempotencyKey: string) {
+    super(
+      'IDEMPOTENCY_UNKNOWN_OUTCOME',
+      `idempotency key "${idempotencyKey}" was held by an earlier call whose holder stopped before recording an outcome: that call may have been sent, so this one was not`,
+    )
+    this.idempotencyKey = idempotencyKey
   }
 }
 
@@ -189,6 +211,10 @@ export const isCircuitOpenError = guard<CircuitOpenError>('CIRCUIT_OPEN')
 export const isRateLimitError = guard<RateLimitError>('RATE_LIMITED')
 /** An idempotency key conflicted (the error, or its `cause` chain). */
 export const isIdempotencyConflictError = guard<IdempotencyConflictError>('IDEMPOTENCY_CONFLICT')
+/** An earlier call of the key may have been sent (the error, or its `cause` chain). */
+export const isIdempotencyUnknownOutcomeError = guard<IdempotencyUnknownOutcomeError>(
+  'IDEMPOTENCY_UNKNOWN_OUTCOME',
+)
 /**
  * An attempt or the call timed out (the error, or its `cause` chain). The Anthropic and OpenAI
  * SDKs drop this error: they throw `APIConnectionTimeoutError` without a `cause`.

@@ -65,6 +65,15 @@ export type BreakwaterEvent =
   | (EventBase & { readonly type: 'replay' })
   | (EventBase & {
       /**
+       * The call's idempotency record was abandoned: an earlier holder's lease lapsed with no
+       * outcome, perhaps after sending the call. The call took the record over and did what
+       * `rule` says: sent it again, or failed with `IdempotencyUnknownOutcomeError`.
+       */
+      readonly type: 'unknownOutcome'
+      readonly rule: 'resend' | 'fail'
+    })
+  | (EventBase & {
+      /**
        * The value under the call's idempotency record was no record (foreign or corrupt): it
        * was treated as absent, never served.
        */
@@ -152,6 +161,7 @@ export const channelNames: Readonly<Record<BreakwaterEventType, string>> = {
   paused: 'breakwater:ratelimit:paused',
   replay: 'breakwater:idempotency:replay',
   recordError: 'breakwater:idempotency:error',
+  unknownOutcome: 'breakwater:idempotency:unknownOutcome',
   breaker: 'breakwater:breaker',
   leaseJoined: 'breakwater:coalesce:lease:joined',
   leaseTakeover: 'breakwater:coalesce:lease:takeover',

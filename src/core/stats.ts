@@ -38,6 +38,11 @@ export interface Stats {
   readonly breakerRejects: number
   /** Calls answered with a recorded outcome of the same idempotency key. */
   readonly idempotentReplays: number
+  /**
+   * Calls whose idempotency record was abandoned (an earlier holder's lease lapsed with no
+   * outcome, the call perhaps sent): resent or failed, as `idempotency.unknownOutcome` says.
+   */
+  readonly unknownOutcomes: number
   /** Cache store operations that failed (counted apart from misses). */
   readonly cacheErrors: number
   /** Attempts that ran past `timeout`, and event streams silent past `streamIdleTimeout`. */
@@ -95,6 +100,7 @@ export class Counters implements Record<CounterName, number> {
   breakerOpens = 0
   breakerRejects = 0
   idempotentReplays = 0
+  unknownOutcomes = 0
   cacheErrors = 0
   timeouts = 0
   streamErrors = 0
@@ -123,6 +129,7 @@ export class Counters implements Record<CounterName, number> {
       breakerOpens: this.breakerOpens,
       breakerRejects: this.breakerRejects,
       idempotentReplays: this.idempotentReplays,
+      unknownOutcomes: this.unknownOutcomes,
       cacheErrors: this.cacheErrors,
       timeouts: this.timeouts,
       streamErrors: this.streamErrors,

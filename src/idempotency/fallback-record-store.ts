@@ -13,18 +13,19 @@ const localMark = 'local:'
  * caller for Redis' sake, and the first claim after Redis returns uses it again.
  *
  * The local store also keeps what this process learnt through Redis: a key it is running under
- * a Redis claim, an outcome it recorded there, or one Redis replayed to it. A key the local
+ * a Redis claim (a copy that ends with its lease: the record abandoned after it is Redis'), an
+ * outcome it recorded there, or one Redis replayed to it. A key the local
  * store holds, however it got there, is answered there until its record ends (lease or TTL),
  * so that this process never sends it twice, whether Redis is up, paused, asleep, restarted
  * empty or gone; it costs no round trip either. The local store is bounded by `maxRecords`.
  *
- * A token says which store issued it, so `renew`, `complete` and `release` go where the claim
- * was made, whatever Redis does meanwhile; those of a Redis claim also act on its local copy,
- * first, so that it outlives a Redis that fails them. A waiter waits in the local store while
- * Redis is marked down or the record is local, and in the shared one otherwise; a shared wait
- * that fails ends at once, and the caller's next claim falls back. Other processes do not see
- * the local records: a key first used, or completed, while Redis was down may be sent once more
- * from another process.
+ * A token says which store issued it, so `renew`, `markSent`, `complete` and `release` go where
+ * the claim was made, whatever Redis does meanwhile; those of a Redis claim (but the mark) also
+ * act on its local copy, first, so that it outlives a Redis that fails them. A waiter waits in
+ * the local store while Redis is marked down or the record is local, and in the shared one
+ * otherwise; a shared wait that fails ends at once, and the caller's next claim falls back.
+ * Other processes do not see the local records: a key first used, or completed, while Redis was
+ * down may be sent once more from another process.
  */
 export class FallbackRecordStore implements RecordStore {
   readonly #shared: RecordStore
@@ -37,13 +38,19 @@ export class FallbackRecordStore implements RecordStore {
     this.#down = down
   }
 
-  async claim(recordKey: string, fingerprint: string, leaseMs: number): Promise<ClaimResult> {
-    if (this.#local.holds(recordKey)) return this.#claimLocally(recordKey, fingerprint, leaseMs)
+  async claim(
+    recordKey: string,
+    fingerprint: string,
+    leaseMs: number,
+    ttlMs: number,
+  ): Promise<ClaimResult> {
+    const locally = () => this.#claimLocally(recordKey, fingerprint, leaseMs, ttlMs)
+    if (this.#local.holds(recordKey)) return locally()
     let answer: ClaimResult
     try {
-      answer = await this.#shared.claim(recordKey, fingerprint, leaseMs)
+      answer = await this.#shared.claim(recordKey, fingerprint, leaseMs, ttlMs)
     } catch (error) {
-      return { ...(await this.#claimLocally(recordKey, fingerprint, leaseMs)), fallback: error }
+      return { ...(await locally()), fallback: error }
     }
     if (answer.status === 'done') {
       this.#local.keep(recordKey, fingerprint, answer.outcome, answer.ttlLeft)
@@ -54,7 +61,7 @@ export class FallbackRecordStore implements RecordStore {
       // Another call of this process took the key here while this claim was on its way (Redis
       // failed that one): the key is running already, so this claim is let go.
       this.#shared.release(recordKey, answer.token).catch(() => false)
-      return this.#claimLocally(recordKey, fingerprint, leaseMs)
+      return locally()
     }
     return answer
   }
@@ -65,6 +72,13 @@ export class FallbackRecordStore implements RecordStore {
     // The local copy lasts as long as the call does, whatever Redis answers.
     await this.#local.renew(recordKey, token, leaseMs)
     return this.#shared.renew(recordKey, token, leaseMs)
+  }
+
+  async markSent(recordKey: string, token: string): Promise<boolean> {
+    const [store, own] = this.#issuer(token)
+    if (store === this.#local) return this.#local.markSent(recordKey, own)
+    // The local copy ends with its lease whatever it says: what lapses is known in Redis.
+    return this.#shared.markSent(recordKey, token)
   }
 
   async complete(
@@ -104,8 +118,8 @@ export class FallbackRecordStore implements RecordStore {
     await Promise.all([this.#shared.close(), this.#local.close()])
   }
 
-  async #claimLocally(recordKey: string, fingerprint: string, leaseMs: number) {
-    const answer = await this.#local.claim(recordKey, fingerprint, leaseMs)
+  async #claimLocally(recordKey: string, fingerprint: string, leaseMs: number, ttlMs: number) {
+    const answer = await this.#local.claim(recordKey, fingerprint, leaseMs, ttlMs)
     return answer.status === 'claimed' ? { ...answer, token: localMark + answer.token } : answer
   }
 

@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto'
 import type { Call } from '../core/call.js'
 import { eventBase, reportFallback, type StageContext } from '../core/context.js'
-import { IdempotencyConflictError } from '../core/errors.js'
+import { IdempotencyConflictError, IdempotencyUnknownOutcomeError } from '../core/errors.js'
 import type { Outcome } from '../core/outcome.js'
 import type { Next, Stage } from '../core/stage.js'
 import { fingerprintOf, isRecordable, recordKeyOf } from './fingerprint.js'
 import { MemoryRecordStore } from './memory-record-store.js'
 import type { ResolvedIdempotency } from './options.js'
 import type { ClaimNotes, RecordedOutcome, RecordStore } from './record-store.js'
+import { sentMark } from './sent-mark.js'
 
 export interface IdempotencyStage {
   readonly stage: Stage
@@ -30,16 +31,21 @@ const replayedHeader = 'idempotent-replayed'
  * other arguments, for `wrap`) fails with `IdempotencyConflictError`; a repeat while the first
  * is in flight waits for its outcome, or fails, as `concurrent` says. Failures another attempt
  * may cure, thrown errors and the caller's abort free the record instead, so a later call can
- * try again. A minted key never repeats, so those calls skip the store.
+ * try again. The record is marked sent as the call's first attempt leaves (one more round trip
+ * to the store, through `call.beforeSend`). A record whose holder's lease lapsed with no outcome
+ * after that mark (it died or stalled, perhaps after sending) is abandoned: the next call of the
+ * key sends it again, or fails with `IdempotencyUnknownOutcomeError` without sending, as
+ * `unknownOutcome` says; one whose holder died before it is free, and simply sent. A minted key
+ * never repeats, so those calls skip the store.
  */
 export function createIdempotencyStage(
   ctx: StageContext,
   idempotency: ResolvedIdempotency,
   store?: RecordStore,
 ): IdempotencyStage {
-  // The lease is short, so that a holder that died frees its key soon, and renewed every third
-  // of it while the call runs, so that a slow call keeps it.
-  const { methods, header, replay, ttl, concurrent, lease: leaseMs } = idempotency
+  // The lease is short, so that the record of a holder that died is known abandoned soon, and
+  // renewed every third of it while the call runs, so that a slow call keeps it.
+  const { methods, header, replay, ttl, concurrent, lease: leaseMs, unknownOutcome } = idempotency
   const records = store ?? new MemoryRecordStore({ maxRecords: idempotency.maxRecords })
 
   const stage: Stage = (call, next) => {
@@ -60,10 +66,14 @@ export function createIdempotencyStage(
     const fingerprint = fingerprintOf(call)
     for (;;) {
       call.signal?.throwIfAborted()
-      const claim = await records.claim(recordKey, fingerprint, leaseMs)
+      const claim = await records.claim(recordKey, fingerprint, leaseMs, ttl)
       report(call, claim)
-      if (claim.status === 'claimed') return run(call, next, recordKey, claim.token)
-      if (claim.status === 'done') return replayed(call, claim.outcome)
+      if (claim.status === 'claimed') {
+        const rule = call.unknownOutcome ?? unknownOutcome
+        if (claim.abandoned) await takeOver(ctx, records, call, rule, key, recordKey, claim.token)
+        return run(call, next, recordKey, claim.token, claim.abandoned === true)
+      }
+      if (claim.status === 'done') return replayed(ctx, call, claim.outcome)
       if (claim.status === 'conflict') {
         const what = call.kind === 'http' ? 'method, URL or body' : 'arguments'
         throw new IdempotencyConflictError(
@@ -79,17 +89,27 @@ export function createIdempotencyStage(
     }
   }
 
-  async function run(call: Call, next: Next, recordKey: string, token: string): Promise<Outcome> {
+  async function run(
+    call: Call,
+    next: Next,
+    recordKey: string,
+    token: string,
+    abandoned: boolean,
+  ): Promise<Outcome> {
+    const mark = abandoned
+      ? undefined
+      : sentMark(records, recordKey, token, call.idempotencyKey ?? '')
     const renewal = setInterval(() => {
       // A lost lease is not this call's failure: its late `complete` will simply change nothing.
       records.renew(recordKey, token, leaseMs).catch(() => {})
+      mark?.retry()
     }, leaseMs / 3)
     renewal.unref()
     let outcome: Outcome
     try {
       // The transport streams a body nobody else will see; a recorded one will be replayed, so
       // it must arrive whole.
-      outcome = await next({ ...call, buffered: true })
+      outcome = await next({ ...call, buffered: true, beforeSend: mark?.beforeSend })
     } catch (error) {
       await records.release(recordKey, token).catch(() => false)
       throw error
@@ -113,18 +133,41 @@ export function createIdempotencyStage(
     if (fallback !== undefined) reportFallback(ctx, call, 'record', fallback)
   }
 
-  function replayed(call: Call, outcome: RecordedOutcome): Outcome {
-    ctx.counters.idempotentReplays++
-    if (ctx.events.wants('replay')) ctx.events.emit({ type: 'replay', ...eventBase(call) })
-    if (outcome.kind === 'value') return outcome
-    const headers = outcome.headers.filter(([name]) => name !== replayedHeader)
-    return { ...outcome, headers: [...headers, [replayedHeader, 'true']] }
-  }
-
   return {
     stage,
     close: async () => {
       if (store === undefined) await records.close()
     },
   }
+}
+
+/** A recorded outcome as a repeat gets it, marked replayed; counted and reported. */
+function replayed(ctx: StageContext, call: Call, outcome: RecordedOutcome): Outcome {
+  ctx.counters.idempotentReplays++
+  if (ctx.events.wants('replay')) ctx.events.emit({ type: 'replay', ...eventBase(call) })
+  if (outcome.kind === 'value') return outcome
+  const headers = outcome.headers.filter(([name]) => name !== replayedHeader)
+  return { ...outcome, headers: [...headers, [replayedHeader, 'true']] }
+}
+
+/**
+ * Counts and reports the abandoned record a call took over; under the rule `'fail'` gives it
+ * back, abandoned still (the next call of the key is told the same), and throws.
+ */
+async function takeOver(
+  ctx: StageContext,
+  records: RecordStore,
+  call: Call,
+  rule: 'resend' | 'fail',
+  key: string,
+  recordKey: string,
+  token: string,
+): Promise<void> {
+  ctx.counters.unknownOutcomes++
+  if (ctx.events.wants('unknownOutcome')) {
+    ctx.events.emit({ type: 'unknownOutcome', ...eventBase(call), rule })
+  }
+  if (rule === 'resend') return
+  await records.release(recordKey, token).catch(() => false)
+  throw new IdempotencyUnknownOutcomeError(key)
 }

@@ -1,10 +1,25 @@
 import { randomUUID } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
-import { nap, systemTimers, type Timers } from '../core/clock.js'
+import { type Clock, nap, systemClock, systemTimers, type Timers } from '../core/clock.js'
 import type { ClaimResult, RecordedOutcome, RecordStore } from './record-store.js'
 
+interface InFlight {
+  readonly state: 'inFlight'
+  readonly fingerprint: string
+  readonly token: string
+  /** When the lease lapses, on the store's clock. */
+  readonly leaseEnd: number
+  /** ms the record stands abandoned past `leaseEnd`; 0: it is gone then (a copy's lease). */
+  readonly keep: number
+  /** Taken over abandoned: a release, or a lapsed lease, leaves it abandoned again. */
+  readonly taken: boolean
+  /** Marked sent: a lapsed lease leaves it abandoned rather than free. */
+  readonly sent: boolean
+}
+
 type MemoryRecord =
-  | { readonly state: 'inFlight'; readonly fingerprint: string; readonly token: string }
+  | InFlight
+  | { readonly state: 'abandoned'; readonly fingerprint: string }
   | { readonly state: 'done'; readonly fingerprint: string; readonly outcome: RecordedOutcome }
 
 export interface MemoryRecordStoreOptions {
@@ -15,12 +30,16 @@ export interface MemoryRecordStoreOptions {
    * `context.timers`. The records' own TTLs stay on lru-cache's clock. @default the global timers
    */
   readonly timers?: Timers
+  /** What leases are judged by: the stage's `context.clock`. @default the system clock */
+  readonly clock?: Clock
 }
 
 /**
  * Idempotency records in this process, in an lru-cache: bounded by `maxRecords`, each record
- * expiring with its lease (in flight) or its TTL (done). Outcomes are copied in and out, so no
- * caller ever holds the bytes or the value that the record keeps.
+ * kept for its lease and then, abandoned when it was sent, for the TTL its claim gave (in
+ * flight), or for its TTL (done). The lease's end is data in the record, judged on `clock`
+ * whenever the record is read. Outcomes are copied in and out, so no caller ever holds the bytes
+ * or the value that the record keeps.
  *
  * @example
  * const store = new MemoryRecordStore({ maxRecords: 1_000 })
@@ -31,21 +50,34 @@ export class MemoryRecordStore implements RecordStore {
   // Only callers waiting right now: each entry goes when its last waiter wakes or leaves.
   readonly #waiters = new Map<string, Set<() => void>>()
   readonly #timers: Timers
+  readonly #clock: Clock
 
   constructor(options: MemoryRecordStoreOptions = {}) {
     this.#records = new LRUCache({ max: options.maxRecords ?? 10_000 })
     this.#timers = options.timers ?? systemTimers
+    this.#clock = options.clock ?? systemClock
   }
 
-  async claim(recordKey: string, fingerprint: string, leaseMs: number): Promise<ClaimResult> {
-    const record = this.#records.get(recordKey)
+  async claim(
+    recordKey: string,
+    fingerprint: string,
+    leaseMs: number,
+    ttlMs: number,
+  ): Promise<ClaimResult> {
+    const record = this.#current(recordKey)
     if (record === undefined) {
-      const token = randomUUID()
-      this.#records.set(recordKey, { state: 'inFlight', fingerprint, token }, { ttl: leaseMs })
-      return { status: 'claimed', token }
+      return { status: 'claimed', token: this.#take(recordKey, fingerprint, leaseMs, ttlMs) }
     }
     if (record.fingerprint !== fingerprint) return { status: 'conflict' }
-    if (record.state === 'inFlight') return { status: 'inFlight' }
+    if (record.state === 'inFlight' && !this.#lapsed(record)) return { status: 'inFlight' }
+    // A lapsed lease with nothing sent left nothing to know: the record is free.
+    if (record.state === 'inFlight' && !record.sent && !record.taken) {
+      return { status: 'claimed', token: this.#take(recordKey, fingerprint, leaseMs, ttlMs) }
+    }
+    if (record.state !== 'done') {
+      const token = this.#take(recordKey, fingerprint, leaseMs, ttlMs, true)
+      return { status: 'claimed', token, abandoned: true }
+    }
     // lru-cache counts on a clock of its own, in fractions of a ms.
     const ttlLeft = Math.max(0, Math.floor(this.#records.getRemainingTTL(recordKey)))
     return { status: 'done', outcome: copyOf(record.outcome), ttlLeft }
@@ -57,8 +89,9 @@ export class MemoryRecordStore implements RecordStore {
    * False, and nothing changes, when the key is not free here.
    */
   hold(recordKey: string, fingerprint: string, token: string, leaseMs: number): boolean {
-    if (this.#records.has(recordKey) || !(leaseMs >= 1)) return false
-    this.#records.set(recordKey, { state: 'inFlight', fingerprint, token }, { ttl: leaseMs })
+    if (this.#current(recordKey) !== undefined || !(leaseMs >= 1)) return false
+    // A copy: the shared store keeps the abandoned record, this one forgets it with the lease.
+    this.#hold(recordKey, { fingerprint, token, keep: 0, taken: false, sent: false }, leaseMs)
     return true
   }
 
@@ -68,7 +101,7 @@ export class MemoryRecordStore implements RecordStore {
    */
   keep(recordKey: string, fingerprint: string, outcome: RecordedOutcome, ttlMs: number): boolean {
     // lru-cache reads a TTL of 0 as "never expires".
-    if (this.#records.has(recordKey) || !(ttlMs >= 1)) return false
+    if (this.#current(recordKey) !== undefined || !(ttlMs >= 1)) return false
     const record = { state: 'done', fingerprint, outcome: copyOf(outcome) } as const
     this.#records.set(recordKey, record, { ttl: ttlMs })
     return true
@@ -77,7 +110,15 @@ export class MemoryRecordStore implements RecordStore {
   async renew(recordKey: string, token: string, leaseMs: number): Promise<boolean> {
     const record = this.#owned(recordKey, token)
     if (record === undefined) return false
-    this.#records.set(recordKey, record, { ttl: leaseMs })
+    this.#hold(recordKey, record, leaseMs)
+    return true
+  }
+
+  async markSent(recordKey: string, token: string): Promise<boolean> {
+    const record = this.#owned(recordKey, token)
+    if (record === undefined) return false
+    // The same lease and the same end of the key: only what a lapse leaves changes.
+    this.#records.set(recordKey, { ...record, sent: true }, { noUpdateTTL: true })
     return true
   }
 
@@ -101,8 +142,14 @@ export class MemoryRecordStore implements RecordStore {
   }
 
   async release(recordKey: string, token: string): Promise<boolean> {
-    if (this.#owned(recordKey, token) === undefined) return false
-    this.#records.delete(recordKey)
+    const record = this.#owned(recordKey, token)
+    if (record === undefined) return false
+    if (record.taken && record.keep >= 1) {
+      const abandoned = { state: 'abandoned', fingerprint: record.fingerprint } as const
+      this.#records.set(recordKey, abandoned, { ttl: record.keep })
+    } else {
+      this.#records.delete(recordKey)
+    }
     this.#wake(recordKey)
     return true
   }
@@ -117,9 +164,9 @@ export class MemoryRecordStore implements RecordStore {
     }
   }
 
-  /** True while this store keeps a record under `recordKey`, in flight or done. */
+  /** True while this store keeps a record under `recordKey`: in flight, abandoned or done. */
   holds(recordKey: string): boolean {
-    return this.#records.has(recordKey)
+    return this.#current(recordKey) !== undefined
   }
 
   async close(): Promise<void> {
@@ -129,8 +176,36 @@ export class MemoryRecordStore implements RecordStore {
 
   /** ms left on the lease of an in-flight record; undefined when the record is not in flight. */
   #leaseLeft(recordKey: string): number | undefined {
-    if (this.#records.get(recordKey)?.state !== 'inFlight') return undefined
-    return Math.max(0, this.#records.getRemainingTTL(recordKey))
+    const record = this.#current(recordKey)
+    if (record?.state !== 'inFlight' || this.#lapsed(record)) return undefined
+    return record.leaseEnd - this.#clock.now()
+  }
+
+  /** The record under `recordKey`, but for a copy whose lease lapsed: that one is gone. */
+  #current(recordKey: string): MemoryRecord | undefined {
+    const record = this.#records.get(recordKey)
+    if (record?.state !== 'inFlight' || record.keep > 0 || !this.#lapsed(record)) return record
+    this.#records.delete(recordKey)
+    return undefined
+  }
+
+  #lapsed(record: InFlight): boolean {
+    return this.#clock.now() >= record.leaseEnd
+  }
+
+  /** A fresh token in flight under `recordKey`. */
+  #take(key: string, fingerprint: string, leaseMs: number, keep: number, taken = false): string {
+    const token = randomUUID()
+    this.#hold(key, { fingerprint, token, keep, taken, sent: false }, leaseMs)
+    return token
+  }
+
+  /** Puts `record` in flight for `leaseMs` from now, kept abandoned `record.keep` past it. */
+  #hold(recordKey: string, record: Omit<InFlight, 'state' | 'leaseEnd'>, leaseMs: number): void {
+    const leaseEnd = this.#clock.now() + leaseMs
+    const { fingerprint, token, keep, taken, sent } = record
+    const held: InFlight = { state: 'inFlight', fingerprint, token, leaseEnd, keep, taken, sent }
+    this.#records.set(recordKey, held, { ttl: leaseMs + keep })
   }
 
   /** Sleeps `ms` among the key's waiters; `true` when a change to the record woke it. */
@@ -146,8 +221,8 @@ export class MemoryRecordStore implements RecordStore {
     }
   }
 
-  #owned(recordKey: string, token: string): MemoryRecord | undefined {
-    const record = this.#records.get(recordKey)
+  #owned(recordKey: string, token: string): InFlight | undefined {
+    const record = this.#current(recordKey)
     return record?.state === 'inFlight' && record.token === token ? record : undefined
   }
 

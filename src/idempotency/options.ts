@@ -1,3 +1,4 @@
+import { unknownOutcomes } from '../core/call-options.js'
 import {
   isNonEmptyString,
   list,
@@ -23,10 +24,19 @@ export interface IdempotencyOptions {
   maxRecords?: number
   /**
    * ms a call in flight holds its key unless renewed (every third of it while it runs): a
-   * holder that died (a crash, a SIGKILL) frees the key after this, for the next claimer.
-   * @default 30_000
+   * holder that died (a crash, a SIGKILL) leaves its record abandoned after this, for the next
+   * claimer to take over. @default 30_000
    */
   lease?: number
+  /**
+   * What a call does when its key's record was abandoned, kept for `ttl`: an earlier holder's
+   * lease lapsed with no outcome, so that holder may have sent the call. `'resend'` sends it
+   * again with the same key (an upstream that honours `Idempotency-Key` applies it once);
+   * `'fail'` throws `IdempotencyUnknownOutcomeError` without calling upstream. Either way the
+   * call is counted in `stats().unknownOutcomes` and reported as an `unknownOutcome` event.
+   * A call's own `breakwater.unknownOutcome` overrides it. @default 'resend'
+   */
+  unknownOutcome?: 'resend' | 'fail'
 }
 
 export interface ResolvedIdempotency {
@@ -37,6 +47,7 @@ export interface ResolvedIdempotency {
   readonly concurrent: 'wait' | 'reject'
   readonly maxRecords: number
   readonly lease: number
+  readonly unknownOutcome: 'resend' | 'fail'
 }
 
 /** Validates `idempotency`. */
@@ -50,6 +61,7 @@ export function resolveIdempotency(value: unknown): ResolvedIdempotency | false 
     'concurrent',
     'maxRecords',
     'lease',
+    'unknownOutcome',
   ])
   const header = o.header === undefined ? 'Idempotency-Key' : o.header
   if (typeof header !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(header)) {
@@ -73,5 +85,11 @@ export function resolveIdempotency(value: unknown): ResolvedIdempotency | false 
     concurrent: oneOf('idempotency.concurrent', o.concurrent, 'wait', ['wait', 'reject'] as const),
     maxRecords: memoryCount('idempotency.maxRecords', o.maxRecords, 10_000),
     lease: timerMs('idempotency.lease', o.lease, 30_000, 100),
+    unknownOutcome: oneOf(
+      'idempotency.unknownOutcome',
+      o.unknownOutcome,
+      'resend',
+      unknownOutcomes,
+    ),
   }
 }

@@ -8,6 +8,7 @@ import {
   claimScript,
   completeScript,
   leaseLeftScript,
+  markSentScript,
   releaseScript,
   renewScript,
   replaceScript,
@@ -24,7 +25,7 @@ const lastPoll = 200
 const replaceTries = 3
 
 /** Failed claims whose tokens are kept for release; beyond them, the leases end them. */
-const maxAbandoned = 1_000
+const maxStranded = 1_000
 
 /**
  * Idempotency records shared by every process on one Redis, under `<namespace>:idem:<key>`.
@@ -32,11 +33,13 @@ const maxAbandoned = 1_000
  * costs one round trip and has the connection's timeout and breaker: a failure rejects (with
  * `RedisUnavailableError`, or the `ErrorReply`) for the caller to fall back on.
  *
- * A claim is `SET NX PX` with a fresh token, or an answer about the record already there. A
- * token owns the record while its lease lasts; `renew`, `complete` and `release` act only for
- * the owning token, so a holder whose lease ended (and whose record another took) changes
- * nothing when it finishes late. Outcomes are kept as JSON with bodies in base64 (the cache's
- * codec), so a wrapped function's value must survive JSON. A value under the key that is not
+ * A claim writes a fresh token with the lease's end on Redis' clock, or answers about the
+ * record already there; a record marked sent whose lease lapsed is abandoned, and the claim takes
+ * it over (one never marked is simply claimed). `renew`, `markSent`, `complete` and `release`
+ * act only for the owning token, so a holder whose lease
+ * ended (and whose record another took) changes nothing when it finishes late. Outcomes are
+ * kept as JSON with bodies in base64 (the cache's codec), so a wrapped function's value must
+ * survive JSON. A value under the key that is not
  * a record, or a record whose outcome does not read back, is treated as absent: the claim takes
  * the key over and reports the value as `badRecord`. Nothing is ever served from it.
  *
@@ -52,30 +55,40 @@ export class RedisRecordStore implements RecordStore {
   // Waiters sleeping right now, so that `close` can wake them; each leaves when it wakes.
   readonly #sleepers = new Set<() => void>()
   // Claims that failed, perhaps only on our side: [key, token], the oldest first.
-  readonly #abandoned: [string, string][] = []
+  readonly #stranded: [string, string][] = []
   #closed = false
 
   constructor(connection: RedisConnection) {
     this.#connection = connection
   }
 
-  async claim(recordKey: string, fingerprint: string, leaseMs: number): Promise<ClaimResult> {
+  async claim(
+    recordKey: string,
+    fingerprint: string,
+    leaseMs: number,
+    ttlMs: number,
+  ): Promise<ClaimResult> {
     const key = this.#key(recordKey)
     const print = digest(fingerprint)
     const lease = px(leaseMs)
+    const keep = px(ttlMs)
     let badRecord: unknown
     for (let tries = 0; ; tries++) {
       const token = randomUUID()
       let reply: unknown[]
       try {
-        reply = await claimScript.run<unknown[]>(this.#connection, [key], [print, token, lease])
+        const args = [print, token, lease, keep]
+        reply = await claimScript.run<unknown[]>(this.#connection, [key], args)
       } catch (error) {
-        this.#abandon(key, token)
+        this.#strand(key, token)
         throw error
       }
-      this.#releaseAbandoned()
+      this.#releaseStranded()
       const [status, payload, sha, ttlLeft] = reply as [string, string?, string?, number?]
       if (status === 'claimed') return noted({ status, token }, badRecord)
+      if (status === 'abandoned') {
+        return noted({ status: 'claimed', token, abandoned: true }, badRecord)
+      }
       if (status === 'replaced') {
         return noted({ status: 'claimed', token }, new BadRecordError('no record under its key'))
       }
@@ -86,7 +99,7 @@ export class RedisRecordStore implements RecordStore {
       }
       badRecord = new BadRecordError('a record whose outcome does not read back')
       if (tries >= replaceTries) throw badRecord
-      const args = [print, token, lease, sha ?? '']
+      const args = [print, token, lease, sha ?? '', keep]
       if ((await replaceScript.run<number>(this.#connection, [key], args)) === 1) {
         return { status: 'claimed', token, badRecord }
       }
@@ -96,6 +109,11 @@ export class RedisRecordStore implements RecordStore {
   async renew(recordKey: string, token: string, leaseMs: number): Promise<boolean> {
     const args = [token, px(leaseMs)]
     return (await renewScript.run<number>(this.#connection, [this.#key(recordKey)], args)) === 1
+  }
+
+  async markSent(recordKey: string, token: string): Promise<boolean> {
+    const key = this.#key(recordKey)
+    return (await markSentScript.run<number>(this.#connection, [key], [token])) === 1
   }
 
   async complete(
@@ -115,7 +133,7 @@ export class RedisRecordStore implements RecordStore {
     try {
       return (await releaseScript.run<number>(this.#connection, [key], [token])) === 1
     } catch (error) {
-      if (isRedisUnavailable(error)) this.#abandon(key, token)
+      if (isRedisUnavailable(error)) this.#strand(key, token)
       throw error
     }
   }
@@ -146,16 +164,16 @@ export class RedisRecordStore implements RecordStore {
    * lease with nobody behind it, and every other caller of the key would wait for that lease to
    * end. Its token is kept, and released once Redis answers again.
    */
-  #abandon(key: string, token: string): void {
-    this.#abandoned.push([key, token])
-    if (this.#abandoned.length > maxAbandoned) this.#abandoned.shift()
+  #strand(key: string, token: string): void {
+    this.#stranded.push([key, token])
+    if (this.#stranded.length > maxStranded) this.#stranded.shift()
   }
 
-  #releaseAbandoned(): void {
-    for (const [key, token] of this.#abandoned.splice(0)) {
-      // Token-checked: a claim that never landed, or whose lease ended, changes nothing.
+  #releaseStranded(): void {
+    for (const [key, token] of this.#stranded.splice(0)) {
+      // Token-checked: a claim that never landed, or that another claim took over, changes nothing.
       releaseScript.run(this.#connection, [key], [token]).catch((error: unknown) => {
-        if (isRedisUnavailable(error)) this.#abandon(key, token)
+        if (isRedisUnavailable(error)) this.#strand(key, token)
       })
     }
   }

@@ -113,6 +113,7 @@ class BullBackend implements QueueBackend {
     const job = await this.#bull.Job.fromId<JobData>(this.#queue, id)
     if (job === undefined || (await job.getState()) !== 'failed') return false
     await job.log(JSON.stringify(entry('retried')))
+    await job.updateData({ ...job.data, resend: true })
     await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true })
     return true
   }

@@ -14,14 +14,24 @@ export interface QueuedRequest {
   readonly body?: string
 }
 
-/** What one job is: an HTTP call, or a call of a function registered with the queue. */
+/**
+ * What one job is: an HTTP call, or a call of a function registered with the queue. `resend`:
+ * sent back from the dead-letter list by a person, so its call is sent even when an earlier
+ * run's outcome is unknown.
+ */
 export type JobData =
-  | { readonly kind: 'http'; readonly request: QueuedRequest; readonly key: string }
+  | {
+      readonly kind: 'http'
+      readonly request: QueuedRequest
+      readonly key: string
+      readonly resend?: true
+    }
   | {
       readonly kind: 'call'
       readonly name: string
       readonly args: readonly unknown[]
       readonly key: string
+      readonly resend?: true
     }
 
 /** What an HTTP job completes with. */

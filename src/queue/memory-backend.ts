@@ -78,6 +78,7 @@ export class MemoryBackend implements QueueBackend {
     if (job?.state !== 'dead') return false
     job.attemptsMade = 0
     job.pauses = 0
+    job.data = { ...job.data, resend: true }
     delete job.finishedAt
     job.history.push(entry('retried'))
     this.#enqueue(job)

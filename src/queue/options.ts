@@ -68,6 +68,15 @@ export interface QueueOptions {
   maxStalls?: number
   /** ms a completed job (and its result) is kept. @default 86_400_000 (24 h) */
   keepCompleted?: number
+  /**
+   * What a job does when it is run again and finds that its call was sent by a worker that
+   * died before its outcome was recorded (its idempotency record abandoned): `'resend'` sends
+   * it again with the same key, which an upstream honouring `Idempotency-Key` applies once;
+   * `'dead'` puts the job in the dead-letter list, its outcome unknown, for a person to check
+   * the upstream and retry it (a retry from the dead-letter list sends it). Needs the shared
+   * idempotency records of `redis`. @default 'resend'
+   */
+  onUnknownOutcome?: 'resend' | 'dead'
 }
 
 export interface ResolvedQueueOptions {
@@ -83,6 +92,7 @@ export interface ResolvedQueueOptions {
   readonly maxStalls: number
   readonly keepCompleted: number
   readonly headers: Readonly<Record<string, string>>
+  readonly onUnknownOutcome: 'resend' | 'dead'
 }
 
 const known = [
@@ -101,6 +111,7 @@ const known = [
   'lease',
   'maxStalls',
   'keepCompleted',
+  'onUnknownOutcome',
 ]
 
 const namePattern = /^[A-Za-z0-9._-]{1,100}$/
@@ -132,6 +143,10 @@ export function resolveQueueOptions(value: unknown): ResolvedQueueOptions {
     maxStalls: integer('maxStalls', o.maxStalls, 5, 0, 1_000),
     keepCompleted: timerMs('keepCompleted', o.keepCompleted, 86_400_000, 1_000),
     headers: resolveHeaders(o.headers),
+    onUnknownOutcome: oneOf('onUnknownOutcome', o.onUnknownOutcome, 'resend', [
+      'resend',
+      'dead',
+    ] as const),
   }
 }
 

@@ -6,11 +6,17 @@ import { undici } from '../transport/undici.js'
 import { type Wrapped, wrap } from '../wrap.js'
 import type { RunJob } from './backend.js'
 import type { HttpJobResult, JobData, QueuedRequest } from './job.js'
-import type { QueueOptions } from './options.js'
+import type { QueueOptions, ResolvedQueueOptions } from './options.js'
 import { httpVerdict, JobVerdictError } from './verdict.js'
 
 type Fn = (...args: never[]) => unknown
 type Keyed = Wrapped<[key: string, args: unknown[]], unknown>
+type Rule = 'resend' | 'fail'
+/** A registered function, and the same under each rule for an abandoned record. */
+type Registered = { readonly wrapped: Keyed } & Record<
+  Rule,
+  (key: string, args: unknown[]) => Promise<unknown>
+>
 
 /** Runs jobs through breakwater: one fetch for HTTP jobs, one `wrap` per registered function. */
 export interface Runner {
@@ -28,11 +34,17 @@ const safe = new Set(['GET', 'HEAD', 'OPTIONS'])
 /**
  * Builds the breakwater instances jobs run through, once, at construction: their options are
  * validated there. Each job's key goes with its call as the idempotency key, so that on a
- * shared Redis a re-run (after a crash, a lost lease) replays the recorded outcome.
+ * shared Redis a re-run (after a crash, a lost lease) replays the recorded outcome. Under
+ * `onUnknownOutcome: 'dead'` each call carries `unknownOutcome: 'fail'`, but for a job a person
+ * sent back from the dead-letter list, which carries `'resend'`.
  */
 export function createRunner(
   options: QueueOptions,
-  { redis, lease }: { readonly redis: string | undefined; readonly lease: number },
+  {
+    redis,
+    lease,
+    onUnknownOutcome,
+  }: Pick<ResolvedQueueOptions, 'redis' | 'lease' | 'onUnknownOutcome'>,
 ): Runner {
   const shared: BreakwaterOptions = redis === undefined ? {} : { redis }
   const given = typeof options.fetch === 'function' ? options.fetch : undefined
@@ -41,24 +53,30 @@ export function createRunner(
     | undefined
   const fetch: BreakwaterFetch =
     given ?? createFetch({ ...shared, ...queueDefaults(fetchOptions, lease) })
-  const functions = new Map<string, Keyed>()
+  const functions = new Map<string, Registered>()
   for (const [name, fn] of Object.entries(options.functions ?? {})) {
     if (typeof fn !== 'function') {
       throw new TypeError(`functions.${name} must be a function, got ${show(fn)}`)
     }
-    functions.set(
-      name,
-      keyedWrap(name, fn, { ...shared, ...queueDefaults(options.breakwater, lease) }),
-    )
+    const wrapped = keyedWrap(name, fn, { ...shared, ...queueDefaults(options.breakwater, lease) })
+    functions.set(name, {
+      wrapped,
+      resend: wrapped.with({ unknownOutcome: 'resend' }),
+      fail: wrapped.with({ unknownOutcome: 'fail' }),
+    })
   }
   const headers = options.headers ?? {}
+  // Unsaid under 'resend': the instance's own idempotency.unknownOutcome decides.
+  const ruleOf = (data: JobData): Rule | undefined =>
+    data.resend ? 'resend' : onUnknownOutcome === 'dead' ? 'fail' : undefined
   const run: RunJob = async (data, { signal }) => {
-    if (data.kind === 'http') return runHttp(fetch, data.request, data.key, headers, signal)
+    const rule = ruleOf(data)
+    if (data.kind === 'http') return runHttp(fetch, data, headers, signal, rule)
     const fn = functions.get(data.name)
     if (fn === undefined) {
       throw new JobVerdictError({ kind: 'dead', reason: `no function "${data.name}" registered` })
     }
-    return fn(data.key, [...data.args])
+    return (rule === undefined ? fn.wrapped : fn[rule])(data.key, [...data.args])
   }
   return {
     run,
@@ -71,7 +89,7 @@ export function createRunner(
     async close() {
       await Promise.all([
         given === undefined ? fetch.close() : undefined,
-        ...[...functions.values()].map((f) => f.close()),
+        ...[...functions.values()].map((f) => f.wrapped.close()),
       ])
     },
   }
@@ -111,18 +129,20 @@ function keyedWrap(name: string, fn: Fn, options: BreakwaterOptions): Keyed {
 
 async function runHttp(
   fetch: BreakwaterFetch,
-  request: QueuedRequest,
-  key: string,
+  { request, key }: { readonly request: QueuedRequest; readonly key: string },
   extra: Readonly<Record<string, string>>,
   signal: AbortSignal,
+  unknownOutcome: Rule | undefined,
 ): Promise<HttpJobResult> {
   const method = request.method ?? 'GET'
+  const keyed =
+    unknownOutcome === undefined ? { idempotencyKey: key } : { idempotencyKey: key, unknownOutcome }
   const res = await fetch(request.url, {
     method,
     headers: { ...request.headers, ...extra },
     ...(request.body === undefined ? {} : { body: request.body }),
     signal,
-    ...(safe.has(method) ? {} : { breakwater: { idempotencyKey: key } }),
+    ...(safe.has(method) ? {} : { breakwater: keyed }),
   })
   const body = await res.text()
   if (res.status >= 400) {

@@ -2,6 +2,7 @@ import {
   type CircuitOpenError,
   isCircuitOpenError,
   isIdempotencyConflictError,
+  isIdempotencyUnknownOutcomeError,
   isRateLimitError,
   type RateLimitError,
 } from '../core/errors.js'
@@ -27,6 +28,10 @@ export class JobVerdictError extends Error {
   }
 }
 
+/** How a job whose call's outcome is unknown is named in the dead-letter list. */
+export const unknownOutcomeReason =
+  'outcome unknown: its call was sent by a worker that died before recording how it ended; check the upstream, then retry the job to send it again'
+
 // Statuses a later attempt may well turn around; every other 4xx will answer the same again.
 const transient = new Set([408, 409, 425, 429])
 
@@ -50,6 +55,9 @@ export function httpVerdict(
 export function errorVerdict(error: unknown, now: number): Verdict {
   const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error)
   if (isIdempotencyConflictError(error)) return { kind: 'dead', reason }
+  if (isIdempotencyUnknownOutcomeError(error)) {
+    return { kind: 'dead', reason: `${unknownOutcomeReason} (${reason})` }
+  }
   if (isRateLimitError(error) || isCircuitOpenError(error)) {
     const { retryAfter, message } = error as RateLimitError | CircuitOpenError
     // A bucket the call can never fit (its cost above the capacity) is quota exhausted for good.

@@ -61,6 +61,9 @@ export function createFetchTransport(options: FetchTransportOptions): Next {
     }
     if (call.body !== undefined) init.body = call.body
     if (call.signal !== undefined) init.signal = call.signal
+    // The last thing before the request leaves: what waited above (buckets, the breaker) was
+    // not a send, and a record marked sent after the fetch began could miss a send.
+    if (call.beforeSend !== undefined) await call.beforeSend()
     const response = await fetch(call.url, init)
     const headers: [string, string][] = []
     for (const [name, value] of response.headers) headers.push([name, value])

@@ -48,8 +48,9 @@ const day = 86_400_000
 const lease = 30_000
 
 /**
- * What every `RecordStore` must do, run against each implementation (memory, Redis). Record
- * keys are fresh per test, so a store shared by many tests (one Redis) never mixes them up.
+ * What every `RecordStore` must do, run against each implementation (memory, Redis, the
+ * fallback over Redis). Record keys are fresh per test, so a store shared by many tests (one
+ * Redis) never mixes them up.
  * Lease and TTL tests use real, short durations: a shared store keeps its own clock.
  */
 export function recordStoreConformance(
@@ -68,11 +69,17 @@ export function recordStoreConformance(
     }
     const fresh = () => `rec-${randomUUID()}`
     /** Claims a fresh record; fails the test unless the claim is granted. */
-    const held = async (store: RecordStore, fingerprint = 'fp', leaseMs = lease) => {
+    const held = async (store: RecordStore, fingerprint = 'fp', leaseMs = lease, ttlMs = day) => {
       const key = fresh()
-      const claim = await store.claim(key, fingerprint, leaseMs)
+      const claim = await store.claim(key, fingerprint, leaseMs, ttlMs)
       if (claim.status !== 'claimed') throw new Error(`not claimed: ${claim.status}`)
       return { key, token: claim.token }
+    }
+    /** A fresh record claimed and marked sent: its holder's call has left. */
+    const sent = async (store: RecordStore, fingerprint = 'fp', leaseMs = lease, ttlMs = day) => {
+      const record = await held(store, fingerprint, leaseMs, ttlMs)
+      if (!(await store.markSent(record.key, record.token))) throw new Error('not marked')
+      return record
     }
 
     describe('claim, complete and release', () => {
@@ -80,7 +87,7 @@ export function recordStoreConformance(
         const store = await open()
         const { key, token } = await held(store)
         expect(await store.complete(key, token, httpRecord(), day)).toBe(true)
-        const repeat = await store.claim(key, 'fp', lease)
+        const repeat = await store.claim(key, 'fp', lease, day)
         expect(repeat).toEqual({
           status: 'done',
           outcome: httpRecord(),
@@ -97,7 +104,7 @@ export function recordStoreConformance(
         const { key, token } = await held(store)
         const value = { id: 'msg_1', content: [{ type: 'text', text: 'hi' }], n: 3 }
         await store.complete(key, token, { kind: 'value', value }, day)
-        expect(await store.claim(key, 'fp', lease)).toMatchObject({
+        expect(await store.claim(key, 'fp', lease, day)).toMatchObject({
           status: 'done',
           outcome: { kind: 'value', value },
         })
@@ -109,32 +116,32 @@ export function recordStoreConformance(
         const outcome = httpRecord('abc')
         await store.complete(key, token, outcome, day)
         if (outcome.kind === 'http') outcome.body?.fill(0)
-        const first = await store.claim(key, 'fp', lease)
+        const first = await store.claim(key, 'fp', lease, day)
         if (first.status === 'done' && first.outcome.kind === 'http') first.outcome.body?.fill(0)
-        expect(replayedBody(await store.claim(key, 'fp', lease))).toBe('abc')
+        expect(replayedBody(await store.claim(key, 'fp', lease, day))).toBe('abc')
       })
 
       it('answers a claim with another fingerprint with a conflict, in flight or done', async () => {
         const store = await open()
         const { key, token } = await held(store, 'fp-a')
-        expect(await store.claim(key, 'fp-b', lease)).toEqual({ status: 'conflict' })
+        expect(await store.claim(key, 'fp-b', lease, day)).toEqual({ status: 'conflict' })
         await store.complete(key, token, httpRecord(), day)
-        expect(await store.claim(key, 'fp-b', lease)).toEqual({ status: 'conflict' })
-        expect((await store.claim(key, 'fp-a', lease)).status).toBe('done')
+        expect(await store.claim(key, 'fp-b', lease, day)).toEqual({ status: 'conflict' })
+        expect((await store.claim(key, 'fp-a', lease, day)).status).toBe('done')
       })
 
       it('answers a claim of a record another caller holds with inFlight', async () => {
         const store = await open()
         const { key } = await held(store)
-        expect(await store.claim(key, 'fp', lease)).toEqual({ status: 'inFlight' })
-        expect((await store.claim(fresh(), 'fp', lease)).status).toBe('claimed')
+        expect(await store.claim(key, 'fp', lease, day)).toEqual({ status: 'inFlight' })
+        expect((await store.claim(fresh(), 'fp', lease, day)).status).toBe('claimed')
       })
 
       it('lets a new claim in after a release, with a token of its own', async () => {
         const store = await open()
         const { key, token } = await held(store)
         expect(await store.release(key, token)).toBe(true)
-        const again = await store.claim(key, 'fp-other', lease)
+        const again = await store.claim(key, 'fp-other', lease, day)
         expect(again.status).toBe('claimed')
         expect(again).not.toEqual({ status: 'claimed', token })
       })
@@ -143,10 +150,12 @@ export function recordStoreConformance(
         const store = await open()
         const { key, token } = await held(store)
         expect(await store.renew(key, 'not-the-token', lease)).toBe(false)
+        expect(await store.markSent(key, 'not-the-token')).toBe(false)
         expect(await store.release(key, 'not-the-token')).toBe(false)
         expect(await store.complete(key, 'not-the-token', httpRecord(), day)).toBe(false)
-        expect(await store.claim(key, 'fp', lease)).toEqual({ status: 'inFlight' })
+        expect(await store.claim(key, 'fp', lease, day)).toEqual({ status: 'inFlight' })
         expect(await store.release(fresh(), token)).toBe(false)
+        expect(await store.markSent(fresh(), token)).toBe(false)
       })
     })
 
@@ -155,23 +164,108 @@ export function recordStoreConformance(
         const store = await open()
         const { key, token } = await held(store)
         await store.complete(key, token, httpRecord(), 60)
-        expect((await store.claim(key, 'fp-other', lease)).status).toBe('conflict')
+        expect((await store.claim(key, 'fp-other', lease, day)).status).toBe('conflict')
         await delay(150)
-        expect((await store.claim(key, 'fp-other', lease)).status).toBe('claimed')
+        expect((await store.claim(key, 'fp-other', lease, day)).status).toBe('claimed')
       })
 
       it('lets another claimer take over when a lease ends, and the late finisher changes nothing', async () => {
         const store = await open()
-        const stalled = await held(store, 'fp', 60)
+        const stalled = await sent(store, 'fp', 60)
         await delay(150)
-        const taken = await store.claim(stalled.key, 'fp', lease)
+        const taken = await store.claim(stalled.key, 'fp', lease, day)
         if (taken.status !== 'claimed') throw new Error(`not claimed: ${taken.status}`)
+        expect(taken.abandoned).toBe(true)
+        expect(await store.markSent(stalled.key, stalled.token)).toBe(false)
         const late = httpRecord('late')
         expect(await store.complete(stalled.key, stalled.token, late, day)).toBe(false)
         expect(await store.release(stalled.key, stalled.token)).toBe(false)
-        expect(await store.claim(stalled.key, 'fp', lease)).toEqual({ status: 'inFlight' })
+        expect(await store.claim(stalled.key, 'fp', lease, day)).toEqual({ status: 'inFlight' })
         await store.complete(stalled.key, taken.token, httpRecord('current'), day)
-        expect(replayedBody(await store.claim(stalled.key, 'fp', lease))).toBe('current')
+        expect(replayedBody(await store.claim(stalled.key, 'fp', lease, day))).toBe('current')
+      })
+
+      it('leaves a sent record whose lease lapsed abandoned: the next claim takes it over and is told so', async () => {
+        const store = await open()
+        const { key } = await sent(store, 'fp', 60)
+        await delay(150)
+        expect(await store.claim(key, 'fp-other', lease, day)).toEqual({ status: 'conflict' })
+        const taken = await store.claim(key, 'fp', lease, day)
+        expect(taken).toEqual({ status: 'claimed', token: expect.any(String), abandoned: true })
+        expect(await store.claim(key, 'fp', lease, day)).toEqual({ status: 'inFlight' })
+        if (taken.status !== 'claimed') throw new Error('not claimed')
+        await store.complete(key, taken.token, httpRecord('resent'), day)
+        expect(replayedBody(await store.claim(key, 'fp', lease, day))).toBe('resent')
+      })
+
+      it('frees a record whose lease lapsed before it was marked sent: nothing is abandoned', async () => {
+        const store = await open()
+        const stalled = await held(store, 'fp', 60)
+        await delay(150)
+        const again = await store.claim(stalled.key, 'fp', lease, day)
+        expect(again).toEqual({ status: 'claimed', token: expect.any(String) })
+        // The holder that woke late has lost it: its mark and its outcome change nothing.
+        expect(await store.markSent(stalled.key, stalled.token)).toBe(false)
+        expect(await store.complete(stalled.key, stalled.token, httpRecord('late'), day)).toBe(
+          false,
+        )
+        expect(await store.claim(stalled.key, 'fp', lease, day)).toEqual({ status: 'inFlight' })
+      })
+
+      it('keeps the lease a mark was made under, and marks once however often asked', async () => {
+        const store = await open()
+        const { key, token } = await held(store, 'fp', 200)
+        expect(await store.markSent(key, token)).toBe(true)
+        expect(await store.markSent(key, token)).toBe(true)
+        expect(await store.claim(key, 'fp', lease, day)).toEqual({ status: 'inFlight' })
+        await delay(400)
+        expect(await store.claim(key, 'fp', lease, day)).toMatchObject({ abandoned: true })
+      })
+
+      it('leaves a record taken over abandoned abandoned again when its own lease lapses, unmarked', async () => {
+        const store = await open()
+        const { key } = await sent(store, 'fp', 60)
+        await delay(150)
+        const taken = await store.claim(key, 'fp', 60, day)
+        expect(taken).toMatchObject({ status: 'claimed', abandoned: true })
+        await delay(150)
+        expect(await store.claim(key, 'fp', lease, day)).toMatchObject({ abandoned: true })
+      })
+
+      it('frees a released record cleanly: its next claim is told of no abandoned one', async () => {
+        const store = await open()
+        const { key, token } = await held(store, 'fp', 60)
+        expect(await store.release(key, token)).toBe(true)
+        await delay(150)
+        const again = await store.claim(key, 'fp', lease, day)
+        expect(again).toEqual({ status: 'claimed', token: expect.any(String) })
+      })
+
+      it('leaves the record abandoned again when the holder that took it over releases it', async () => {
+        const store = await open()
+        const { key } = await sent(store, 'fp', 60)
+        await delay(150)
+        const taken = await store.claim(key, 'fp', lease, day)
+        if (taken.status !== 'claimed') throw new Error(`not claimed: ${taken.status}`)
+        expect(await store.release(key, taken.token)).toBe(true)
+        expect(await store.claim(key, 'fp-other', lease, day)).toEqual({ status: 'conflict' })
+        expect(await store.claim(key, 'fp', lease, day)).toMatchObject({ abandoned: true })
+      })
+
+      it('keeps an abandoned record for the TTL its claim gave, then forgets it', async () => {
+        const store = await open()
+        const { key } = await sent(store, 'fp', 60, 100)
+        await delay(400)
+        const again = await store.claim(key, 'fp-other', lease, day)
+        expect(again).toEqual({ status: 'claimed', token: expect.any(String) })
+      })
+
+      it('lets a holder whose lease lapsed finish while no one has taken it over', async () => {
+        const store = await open()
+        const stalled = await held(store, 'fp', 60)
+        await delay(150)
+        expect(await store.complete(stalled.key, stalled.token, httpRecord('late'), day)).toBe(true)
+        expect(replayedBody(await store.claim(stalled.key, 'fp', lease, day))).toBe('late')
       })
 
       it('keeps a renewed lease past its first end', async () => {
@@ -180,7 +274,7 @@ export function recordStoreConformance(
         await delay(120)
         expect(await store.renew(key, token, 200)).toBe(true)
         await delay(120)
-        expect(await store.claim(key, 'fp', lease)).toEqual({ status: 'inFlight' })
+        expect(await store.claim(key, 'fp', lease, day)).toEqual({ status: 'inFlight' })
       })
     })
 
@@ -192,7 +286,7 @@ export function recordStoreConformance(
         expect(await within(waiting, 30)).toBe('pending')
         await store.complete(key, token, httpRecord(), day)
         expect(await within(waiting, 1_000)).toBe('resolved')
-        expect((await store.claim(key, 'fp', lease)).status).toBe('done')
+        expect((await store.claim(key, 'fp', lease, day)).status).toBe('done')
       })
 
       it('wakes a waiter when the holder releases', async () => {
@@ -206,11 +300,14 @@ export function recordStoreConformance(
 
       it('wakes a waiter when the holder’s lease ends, and not before', async () => {
         const store = await open()
-        const { key } = await held(store, 'fp', 100)
+        const { key } = await sent(store, 'fp', 100)
         const waiting = store.wait(key, undefined)
         expect(await within(waiting, 30)).toBe('pending')
         expect(await within(waiting, 1_000)).toBe('resolved')
-        expect((await store.claim(key, 'fp', lease)).status).toBe('claimed')
+        expect(await store.claim(key, 'fp', lease, day)).toMatchObject({
+          status: 'claimed',
+          abandoned: true,
+        })
       })
 
       it('resolves at once when the record is not in flight', async () => {

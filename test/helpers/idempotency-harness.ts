@@ -11,18 +11,27 @@ import {
 import type { RecordedOutcome } from '../../src/idempotency/record-store.js'
 import { type CallOverrides, httpOutcome, makeCall, makeContext } from './call.js'
 
-/** A MemoryRecordStore that logs what the stage asks of it, and can be told to fail `complete`. */
+/**
+ * A MemoryRecordStore that logs what the stage asks of it, and can be told to fail `complete` or
+ * `markSent`.
+ */
 export class LoggedStore extends MemoryRecordStore {
   readonly log: string[] = []
   failComplete = false
+  failMarkSent = false
 
-  override claim(recordKey: string, fingerprint: string, leaseMs: number) {
+  override claim(recordKey: string, fingerprint: string, leaseMs: number, ttlMs: number) {
     this.log.push('claim')
-    return super.claim(recordKey, fingerprint, leaseMs)
+    return super.claim(recordKey, fingerprint, leaseMs, ttlMs)
   }
   override renew(recordKey: string, token: string, leaseMs: number) {
     this.log.push('renew')
     return super.renew(recordKey, token, leaseMs)
+  }
+  override markSent(recordKey: string, token: string) {
+    this.log.push('markSent')
+    if (this.failMarkSent) return Promise.reject(new Error('store down'))
+    return super.markSent(recordKey, token)
   }
   override complete(recordKey: string, token: string, outcome: RecordedOutcome, ttl: number) {
     this.log.push('complete')

@@ -53,14 +53,14 @@ describe('FallbackRecordStore', () => {
     return { store, connection }
   }
   const claimed = async (store: RecordStore, key: string) => {
-    const claim = await store.claim(key, 'fp', 30_000)
+    const claim = await store.claim(key, 'fp', 30_000, 86_400_000)
     if (claim.status !== 'claimed') throw new Error(`not claimed: ${claim.status}`)
     return claim
   }
   /** Probes until the connection sees Redis again (its breaker lets one probe a second). */
   const back = async (store: RecordStore) => {
     for (let i = 0; i < 50; i++) {
-      const claim = await store.claim(`probe-${i}`, 'fp', 1_000)
+      const claim = await store.claim(`probe-${i}`, 'fp', 1_000, 86_400_000)
       if (claim.fallback === undefined) return
       await delay(100)
     }
@@ -72,10 +72,15 @@ describe('FallbackRecordStore', () => {
     await server.stop()
     const claim = await claimed(store, 'k')
     expect(isRedisUnavailable(claim.fallback)).toBe(true)
-    expect(await store.claim('k', 'fp', 30_000)).toMatchObject({ status: 'inFlight' })
-    expect(await store.claim('k', 'other', 30_000)).toMatchObject({ status: 'conflict' })
+    expect(await store.claim('k', 'fp', 30_000, 86_400_000)).toMatchObject({ status: 'inFlight' })
+    expect(await store.claim('k', 'other', 30_000, 86_400_000)).toMatchObject({
+      status: 'conflict',
+    })
     expect(await store.complete('k', claim.token, value, 60_000)).toBe(true)
-    expect(await store.claim('k', 'fp', 30_000)).toMatchObject({ status: 'done', outcome: value })
+    expect(await store.claim('k', 'fp', 30_000, 86_400_000)).toMatchObject({
+      status: 'done',
+      outcome: value,
+    })
   })
 
   it('finishes a record where it was claimed, whatever Redis did meanwhile', async () => {
@@ -96,6 +101,34 @@ describe('FallbackRecordStore', () => {
     expect(isRedisUnavailable(error)).toBe(true)
   })
 
+  it('tells of a record abandoned in Redis, its own copy gone with the lease', async () => {
+    // Two stores on one Redis, as two processes: the first one's holder stalls past its lease.
+    const namespace = testNamespace('fallback-records')
+    const [stalled, { store }] = [open(namespace).store, open(namespace)]
+    const first = await stalled.claim('lapsed', 'fp', 60, 60_000)
+    if (first.status !== 'claimed') throw new Error(`not claimed: ${first.status}`)
+    expect(await stalled.markSent('lapsed', first.token)).toBe(true)
+    await delay(150)
+    expect(await store.claim('lapsed', 'fp', 30_000, 60_000)).toMatchObject({
+      status: 'claimed',
+      abandoned: true,
+    })
+    // The stalled process's copy ended with its lease: it asks Redis, which says who holds it.
+    expect(await stalled.claim('lapsed', 'fp', 30_000, 60_000)).toEqual({ status: 'inFlight' })
+  })
+
+  it('keeps a record abandoned in process when its lease lapses while Redis is down', async () => {
+    const { store } = open()
+    await server.stop()
+    const first = await store.claim('down', 'fp', 60, 60_000)
+    if (first.status !== 'claimed') throw new Error(`not claimed: ${first.status}`)
+    expect(isRedisUnavailable(first.fallback)).toBe(true)
+    expect(await store.markSent('down', first.token)).toBe(true)
+    await delay(150)
+    const taken = await store.claim('down', 'fp', 30_000, 60_000)
+    expect(taken).toMatchObject({ status: 'claimed', abandoned: true })
+  })
+
   it('ends a wait on Redis when Redis fails, so that the caller claims again', async () => {
     // Two stores on one Redis, as two processes: the holder is the other one.
     const namespace = testNamespace('fallback-records')
@@ -107,7 +140,7 @@ describe('FallbackRecordStore', () => {
     const started = performance.now()
     await waiting
     expect(performance.now() - started).toBeLessThan(1_000)
-    const again = await store.claim('held', 'fp', 30_000)
+    const again = await store.claim('held', 'fp', 30_000, 86_400_000)
     expect(again).toMatchObject({ status: 'claimed' })
     expect(again.fallback).toBeDefined()
   })
@@ -128,30 +161,34 @@ describe('FallbackRecordStore', () => {
     expect(claim.fallback).toBeUndefined()
     expect(await store.complete('k', claim.token, value, 60_000)).toBe(true)
     await server.stop()
-    const repeat = await store.claim('k', 'fp', 30_000)
+    const repeat = await store.claim('k', 'fp', 30_000, 86_400_000)
     expect(repeat).toMatchObject({ status: 'done', outcome: value })
     // Answered from what this process knows: Redis was not asked, so nothing fell back.
     expect(repeat.fallback).toBeUndefined()
-    expect(await store.claim('k', 'other', 30_000)).toMatchObject({ status: 'conflict' })
+    expect(await store.claim('k', 'other', 30_000, 86_400_000)).toMatchObject({
+      status: 'conflict',
+    })
   })
 
   it('makes a repeat wait for a key it runs under a Redis claim, and replays it', async () => {
     const { store } = open()
     const claim = await claimed(store, 'running')
     await server.stop()
-    expect(await store.claim('running', 'fp', 30_000)).toMatchObject({ status: 'inFlight' })
+    expect(await store.claim('running', 'fp', 30_000, 86_400_000)).toMatchObject({
+      status: 'inFlight',
+    })
     const waiting = store.wait('running', undefined)
     // Redis is gone: the outcome cannot be recorded there, and is here.
     const error = await store.complete('running', claim.token, value, 60_000).catch((e) => e)
     expect(isRedisUnavailable(error)).toBe(true)
     await waiting
-    expect(await store.claim('running', 'fp', 30_000)).toMatchObject({
+    expect(await store.claim('running', 'fp', 30_000, 86_400_000)).toMatchObject({
       status: 'done',
       outcome: value,
     })
     // The call's own release after a failed complete leaves the outcome where it is.
     await store.release('running', claim.token).catch(() => false)
-    expect((await store.claim('running', 'fp', 30_000)).status).toBe('done')
+    expect((await store.claim('running', 'fp', 30_000, 86_400_000)).status).toBe('done')
   })
 
   it('replays what Redis replayed to it after Redis restarts empty, until its TTL ends', async () => {
@@ -161,14 +198,20 @@ describe('FallbackRecordStore', () => {
     const ttl = 2_500
     await recorder.complete('k', first.token, value, ttl)
     const recorded = performance.now()
-    expect(await store.claim('k', 'fp', 30_000)).toMatchObject({ status: 'done', outcome: value })
+    expect(await store.claim('k', 'fp', 30_000, 86_400_000)).toMatchObject({
+      status: 'done',
+      outcome: value,
+    })
     await server.stop()
     await server.start()
     await back(store)
-    expect(await store.claim('k', 'fp', 30_000)).toMatchObject({ status: 'done', outcome: value })
+    expect(await store.claim('k', 'fp', 30_000, 86_400_000)).toMatchObject({
+      status: 'done',
+      outcome: value,
+    })
     // The copy ends with the record it copied, not a full TTL after it was made.
     await delay(recorded + ttl + 100 - performance.now())
-    const after = await store.claim('k', 'fp', 30_000)
+    const after = await store.claim('k', 'fp', 30_000, 86_400_000)
     expect(after).toMatchObject({ status: 'claimed' })
     expect(after.fallback).toBeUndefined()
   })
@@ -187,24 +230,25 @@ describe('FallbackRecordStore racing its own fallback', () => {
       claim: async (key, fingerprint, leaseMs) => {
         if (claims++ === 1) throw new RedisUnavailableError('Redis did not answer')
         await gate
-        return shared.claim(key, fingerprint, leaseMs)
+        return shared.claim(key, fingerprint, leaseMs, 86_400_000)
       },
       renew: (key, token, leaseMs) => shared.renew(key, token, leaseMs),
+      markSent: (key, token) => shared.markSent(key, token),
       complete: (key, token, outcome, ttlMs) => shared.complete(key, token, outcome, ttlMs),
       release: (key, token) => shared.release(key, token),
       wait: (key, signal) => shared.wait(key, signal),
       close: () => shared.close(),
     }
     const store = new FallbackRecordStore(slow, new MemoryRecordStore(), () => false)
-    const late = store.claim('k', 'fp', 30_000)
-    const early = await store.claim('k', 'fp', 30_000)
+    const late = store.claim('k', 'fp', 30_000, 86_400_000)
+    const early = await store.claim('k', 'fp', 30_000, 86_400_000)
     expect(early).toMatchObject({ status: 'claimed' })
     expect(early.fallback).toBeDefined()
     answer()
     // The key runs here already: the shared claim is let go, and the late caller waits.
     expect(await late).toMatchObject({ status: 'inFlight' })
     await delay(10)
-    expect((await shared.claim('k', 'fp', 30_000)).status).toBe('claimed')
+    expect((await shared.claim('k', 'fp', 30_000, 86_400_000)).status).toBe('claimed')
     await store.close()
   })
 })

@@ -187,9 +187,9 @@ describe('createIdempotencyStage', () => {
   it('holds its key for idempotency.lease, renewed every third of it while the call runs', async () => {
     const leases: [string, number][] = []
     class LeaseLog extends LoggedStore {
-      override claim(recordKey: string, fingerprint: string, leaseMs: number) {
+      override claim(recordKey: string, fingerprint: string, leaseMs: number, ttlMs: number) {
         leases.push(['claim', leaseMs])
-        return super.claim(recordKey, fingerprint, leaseMs)
+        return super.claim(recordKey, fingerprint, leaseMs, ttlMs)
       }
       override renew(recordKey: string, token: string, leaseMs: number) {
         leases.push(['renew', leaseMs])

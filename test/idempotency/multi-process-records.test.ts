@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { ChildScript } from '../helpers/child-process.js'
-import { redisUrl, testNamespace } from '../helpers/redis.js'
+import { rawClient, redisUrl, testNamespace } from '../helpers/redis.js'
 import { delay, reply, startUpstream, type Upstream } from '../helpers/upstream.js'
 
 const script = fileURLToPath(new URL('../helpers/fixtures/child-post.ts', import.meta.url))
@@ -18,8 +18,8 @@ interface PostResult {
 describe('idempotency records across processes', () => {
   let upstream: Upstream
   const children: ChildScript<PostResult>[] = []
-  const start = (namespace: string, path: string, key: string, body: string) => {
-    const args = [redisUrl(), namespace, `${upstream.url}${path}`, key, body]
+  const start = (namespace: string, path: string, key: string, body: string, ...rest: string[]) => {
+    const args = [redisUrl(), namespace, `${upstream.url}${path}`, key, body, ...rest]
     const child = new ChildScript<PostResult>(script, args)
     children.push(child)
     return child
@@ -35,6 +35,8 @@ describe('idempotency records across processes', () => {
 
   beforeAll(async () => {
     upstream = await startUpstream(async (_req, res, seen, index) => {
+      // The first send of a /held key is never answered: its process is killed meanwhile.
+      if (seen.url.startsWith('/held') && postsTo(seen.url).length === 1) return
       await delay(300)
       reply(res, 201, `order #${index} for ${seen.body}`, { 'content-type': 'text/plain' })
     })
@@ -81,4 +83,62 @@ describe('idempotency records across processes', () => {
     expect(late).toMatchObject({ error: 'IDEMPOTENCY_CONFLICT' })
     expect(postsTo('/conflict')).toHaveLength(1)
   })
+
+  it('knows a call whose process was SIGKILLed on the wire: resent with its key, or refused', async () => {
+    for (const [path, rule] of [
+      ['/held-resend', 'resend'],
+      ['/held-fail', 'fail'],
+    ] as const) {
+      const namespace = testNamespace(`records-${rule}`)
+      const holder = start(namespace, path, 'order-3', 'a fig', '300')
+      await holder.ready
+      holder.go()
+      while (postsTo(path).length === 0) await delay(5)
+      await holder.kill()
+      // Past the dead holder's lease, on Redis' clock.
+      await delay(600)
+      const [next] = await together([start(namespace, path, 'order-3', 'a fig', '300', rule)])
+      expect(next?.events).toContain('unknownOutcome')
+      if (rule === 'resend') {
+        expect(next).toMatchObject({ status: 201, replayed: null })
+        expect(next?.stats).toMatchObject({ upstreamCalls: 1 })
+        expect(postsTo(path).map((r) => r.headers['idempotency-key'])).toEqual([
+          'order-3',
+          'order-3',
+        ])
+      } else {
+        expect(next).toMatchObject({ error: 'IDEMPOTENCY_UNKNOWN_OUTCOME' })
+        expect(next?.stats).toMatchObject({ upstreamCalls: 0 })
+        expect(postsTo(path)).toHaveLength(1)
+      }
+    }
+  }, 60_000)
+
+  it('frees the record of a call whose process was SIGKILLed while it waited for its bucket: sent once, by the next', async () => {
+    const namespace = testNamespace('records-bucket')
+    // One token a minute, shared on Redis: another key takes it, so the holder waits its turn.
+    const [spent] = await together([
+      start(namespace, '/spend', 'spend-1', 'a kiwi', '300', '-', '1'),
+    ])
+    expect(spent).toMatchObject({ status: 201 })
+    const holder = start(namespace, '/queued', 'order-5', 'a plum', '300', '-', '1')
+    await holder.ready
+    holder.go()
+    const raw = await rawClient()
+    try {
+      // Its record claimed, and held on through renewals past a few of its 300 ms leases.
+      while ((await raw.keys(`${namespace}:idem:*`)).length < 2) await delay(5)
+      await delay(1_000)
+    } finally {
+      raw.destroy()
+    }
+    await holder.kill()
+    expect(postsTo('/queued')).toHaveLength(0)
+    // Past the dead holder's lease, on Redis' clock.
+    await delay(600)
+    const [next] = await together([start(namespace, '/queued', 'order-5', 'a plum', '300', 'fail')])
+    expect(next).toMatchObject({ status: 201, replayed: null })
+    expect(next?.events).not.toContain('unknownOutcome')
+    expect(postsTo('/queued').map((r) => r.headers['idempotency-key'])).toEqual(['order-5'])
+  }, 60_000)
 })

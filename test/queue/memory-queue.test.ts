@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
+import { IdempotencyUnknownOutcomeError } from '../../src/core/errors.js'
 import { type BreakwaterQueue, createQueue, type QueueEvent } from '../../src/queue/index.js'
 import { reply, useUpstream } from '../helpers/upstream.js'
 
@@ -131,6 +132,19 @@ describe('createQueue in memory', () => {
     expect(retried).toMatchObject({ state: 'dead', attemptsMade: 3 })
   })
 
+  it('puts a job whose earlier call may have been sent in the dead-letter list, named as such', async () => {
+    const q = queue({
+      functions: {
+        charge: () => {
+          throw new IdempotencyUnknownOutcomeError('charge-1')
+        },
+      },
+    })
+    const info = await q.wait(await q.call('charge', [], { id: 'charge-1' }), { timeout: 5_000 })
+    expect(info).toMatchObject({ state: 'dead', attemptsMade: 1 })
+    expect(info.error).toMatch(/^outcome unknown: its call was sent by a worker that died/)
+  })
+
   it('adds nothing for an id that exists, and purges the dead-letter list', async () => {
     up.handle((_req, res) => reply(res, 400, 'bad'))
     const q = queue()
@@ -181,6 +195,9 @@ describe('createQueue in memory', () => {
     )
     expect(() => createQueue({ name: 'q', redis: 'http://x' })).toThrow('redis must be a redis://')
     expect(() => createQueue({ name: 'q', backoff: { jitter: 2 } })).toThrow(RangeError)
+    expect(() => createQueue({ name: 'q', onUnknownOutcome: 'fail' as never })).toThrow(
+      'onUnknownOutcome must be one of "resend", "dead", got "fail"',
+    )
     const q = queue()
     await expect(q.add({ url: 'ftp://x' })).rejects.toThrow(
       'request.url must be an absolute http(s) URL',

@@ -25,8 +25,19 @@ async function startWorker(
   lease: number,
   perSecond = 0,
   capacity = 1,
+  onUnknownOutcome: 'resend' | 'dead' = 'resend',
 ): Promise<ChildScript<unknown>> {
-  const args = [redisUrl(), prefix, name, `${prefix}-bw-${name}`, perSecond, capacity, 8, lease]
+  const args = [
+    redisUrl(),
+    prefix,
+    name,
+    `${prefix}-bw-${name}`,
+    perSecond,
+    capacity,
+    8,
+    lease,
+    onUnknownOutcome,
+  ]
   const child = new ChildScript<unknown>(worker, args.map(String))
   children.push(child)
   await child.ready
@@ -104,6 +115,40 @@ describe('a queue worked by several processes', () => {
       expect(keys).toEqual(['held-1', 'held-1'])
       const starts = info.history.filter((h) => h.event === 'started').map((h) => h.pid)
       expect(starts).toEqual([first.process.pid, second.process.pid])
+    } finally {
+      await producer.close()
+      await upstream.close()
+    }
+  }, 60_000)
+
+  it('puts a job whose call was on the wire when its worker was SIGKILLed in the dead-letter list under onUnknownOutcome: dead, and sends it when retried', async () => {
+    const keys: string[] = []
+    const upstream = await startUpstream((_req, res, s) => {
+      keys.push(String(s.headers['idempotency-key']))
+      if (keys.length > 1) reply(res, 200, 'retried')
+    })
+    // A queue of its own on each run: a retried test must not find the last run's job dead.
+    const name = `unknown-${process.hrtime.bigint()}`
+    const producer = createQueue({ name, prefix, redis: redisUrl(), worker: false })
+    try {
+      const first = await startWorker(name, 1_000, 0, 1, 'dead')
+      await producer.add({ method: 'POST', url: upstream.url, body: 'b' }, { id: 'unknown-1' })
+      await until(async () => keys.length === 1, 10_000)
+      await first.kill()
+      const second = await startWorker(name, 1_000, 0, 1, 'dead')
+      const dead = await producer.wait('unknown-1', { timeout: 20_000 })
+      expect(dead).toMatchObject({ state: 'dead', attemptsMade: 1 })
+      expect(dead.error).toMatch(/^outcome unknown: its call was sent by a worker that died/)
+      expect(dead.error).toMatch(/"unknown-1"/)
+      // Nothing was sent again: the upstream saw the key once.
+      expect(keys).toEqual(['unknown-1'])
+      // A person checked the upstream: the retry sends it, with the same key.
+      expect(await producer.dead.retry('unknown-1')).toBe(true)
+      const done = await producer.wait('unknown-1', { timeout: 20_000 })
+      second.go()
+      await second.result
+      expect(done).toMatchObject({ state: 'completed', result: { body: 'retried' } })
+      expect(keys).toEqual(['unknown-1', 'unknown-1'])
     } finally {
       await producer.close()
       await upstream.close()
