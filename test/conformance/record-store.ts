@@ -222,7 +222,7 @@ export function recordStoreConformance(
         expect(await store.claim(key, 'fp', lease, day)).toMatchObject({ abandoned: true })
       })
 
-      it('leaves a record taken over abandoned abandoned again when its own lease lapses, unmarked', async () => {
+      it('leaves an abandoned record taken over abandoned again when the new lease lapses, unmarked', async () => {
         const store = await open()
         const { key } = await sent(store, 'fp', 60)
         await delay(150)
