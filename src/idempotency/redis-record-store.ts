@@ -36,12 +36,11 @@ const maxStranded = 1_000
  * A claim writes a fresh token with the lease's end on Redis' clock, or answers about the
  * record already there; a record marked sent whose lease lapsed is abandoned, and the claim takes
  * it over (one never marked is simply claimed). `renew`, `markSent`, `complete` and `release`
- * act only for the owning token, so a holder whose lease
- * ended (and whose record another took) changes nothing when it finishes late. Outcomes are
- * kept as JSON with bodies in base64 (the cache's codec), so a wrapped function's value must
- * survive JSON. A value under the key that is not
- * a record, or a record whose outcome does not read back, is treated as absent: the claim takes
- * the key over and reports the value as `badRecord`. Nothing is ever served from it.
+ * act only for the owning token, so a holder whose lease ended (and whose record another took)
+ * changes nothing when it finishes late. Outcomes are kept as JSON with bodies in base64 (the
+ * cache's codec), so a wrapped function's value must survive JSON. A value under the key that is
+ * not a record, or a record whose outcome does not read back, is treated as absent: the claim
+ * takes the key over and reports the value as `badRecord`. Nothing is ever served from it.
  *
  * `wait` polls, from 20 ms up to 200 ms apart but never past the lease's end: node-redis
  * needs a connection of its own to subscribe, and the instance keeps to one.

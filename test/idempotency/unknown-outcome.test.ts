@@ -16,12 +16,30 @@ import { createOwnFetch } from '../../src/transport/undici.js'
 import { makeContext, textOf } from '../helpers/call.js'
 import { bytes, LoggedStore, post, resolved } from '../helpers/idempotency-harness.js'
 import { settings } from '../helpers/scripted.js'
-import { delay, reply, startUpstream, type Upstream } from '../helpers/upstream.js'
+import { delay, reply, startUpstream } from '../helpers/upstream.js'
 
 const lease = 30_000
 
+type Closing = (() => Promise<void>)[]
+
+/** An upstream answering with `handle`, and a real HTTP transport to it; closed with `closing`. */
+async function httpTo(handle: Parameters<typeof startUpstream>[0], closing: Closing) {
+  const upstream = await startUpstream(handle)
+  const own = createOwnFetch()
+  closing.push(async () => {
+    await own.close()
+    await upstream.close()
+  })
+  const transport = createFetchTransport({
+    fetch: own.fetch,
+    counters: new Counters(),
+    maxBodyBytes: 1_000_000,
+  })
+  return { upstream, transport }
+}
+
 describe('a call whose key was held by a holder that stopped mid-call', () => {
-  const closing: (() => Promise<void>)[] = []
+  const closing: Closing = []
   afterEach(async () => {
     await Promise.all(closing.splice(0).map((close) => close()))
   })
@@ -32,28 +50,20 @@ describe('a call whose key was held by a holder that stopped mid-call', () => {
    */
   async function scene() {
     const held: ServerResponse[] = []
-    const upstream: Upstream = await startUpstream((_req, res, _seen, index) => {
+    const { upstream, transport: next } = await httpTo((_req, res, _seen, index) => {
       if (index === 0) held.push(res)
       else reply(res, 201, `order #${index}`)
-    })
+    }, closing)
     const time = { now: 0 }
     const records = new MemoryRecordStore({ clock: { now: () => time.now } })
-    const own = createOwnFetch()
     closing.push(async () => {
       for (const res of held) res.destroy()
-      await own.close()
       await records.close()
-      await upstream.close()
     })
     /** One caller: an idempotency stage over the shared records and a real HTTP transport. */
     const caller = (options: IdempotencyOptions = {}) => {
       const ctx = makeContext()
       const { stage } = createIdempotencyStage(ctx, resolved({ lease, ...options }), records)
-      const next = createFetchTransport({
-        fetch: own.fetch,
-        counters: new Counters(),
-        maxBodyBytes: 1_000_000,
-      })
       const send = (overrides: Parameters<typeof post>[0] = {}) =>
         stage(
           post({
@@ -134,7 +144,7 @@ describe('a call whose key was held by a holder that stopped mid-call', () => {
 })
 
 describe('the record of a keyed call, marked sent as its first attempt leaves', () => {
-  const closing: (() => Promise<void>)[] = []
+  const closing: Closing = []
   afterEach(async () => {
     await Promise.all(closing.splice(0).map((close) => close()))
   })
@@ -142,25 +152,15 @@ describe('the record of a keyed call, marked sent as its first attempt leaves', 
   /** The idempotency stage over the retry stage and a real HTTP transport, on `records`. */
   async function scene(records: LoggedStore) {
     const marksSeen: number[] = []
-    const upstream = await startUpstream((_req, res, _seen, index) => {
+    const { upstream, transport } = await httpTo((_req, res, _seen, index) => {
       // What the store had been asked when the request arrived.
       marksSeen.push(records.log.filter((step) => step === 'markSent').length)
       reply(res, index === 0 ? 503 : 201, `order #${index}`)
-    })
-    const own = createOwnFetch()
-    closing.push(async () => {
-      await own.close()
-      await records.close()
-      await upstream.close()
-    })
+    }, closing)
+    closing.push(() => records.close())
     const ctx = makeContext()
     const { stage } = createIdempotencyStage(ctx, resolved({ lease }), records)
     const retry = createRetryStage(ctx, settings({ maxAttempts: 3 }))
-    const transport = createFetchTransport({
-      fetch: own.fetch,
-      counters: new Counters(),
-      maxBodyBytes: 1_000_000,
-    })
     const send = () =>
       stage(
         post({ url: `${upstream.url}/orders`, idempotencyKey: 'order-8', body: bytes('a pear') }),
@@ -180,18 +180,11 @@ describe('the record of a keyed call, marked sent as its first attempt leaves', 
   it('is not sent by a holder that stalled before sending and lost its record to another call', async () => {
     const time = { now: 0 }
     const records = new LoggedStore({ clock: { now: () => time.now } })
-    const upstream = await startUpstream((_req, res, _seen, index) => reply(res, 201, `#${index}`))
-    const own = createOwnFetch()
-    closing.push(async () => {
-      await own.close()
-      await records.close()
-      await upstream.close()
-    })
-    const transport = createFetchTransport({
-      fetch: own.fetch,
-      counters: new Counters(),
-      maxBodyBytes: 1_000_000,
-    })
+    const { upstream, transport } = await httpTo(
+      (_req, res, _seen, index) => reply(res, 201, `#${index}`),
+      closing,
+    )
+    closing.push(() => records.close())
     const call = post({
       url: `${upstream.url}/orders`,
       idempotencyKey: 'order-9',
@@ -224,20 +217,12 @@ describe('the record of a keyed call, marked sent as its first attempt leaves', 
     const records = new LoggedStore()
     records.failMarkSent = true
     const held: ServerResponse[] = []
-    const upstream = await startUpstream((_req, res) => {
+    const { upstream, transport } = await httpTo((_req, res) => {
       held.push(res)
-    })
-    const own = createOwnFetch()
+    }, closing)
     closing.push(async () => {
       for (const res of held) res.destroy()
-      await own.close()
       await records.close()
-      await upstream.close()
-    })
-    const transport = createFetchTransport({
-      fetch: own.fetch,
-      counters: new Counters(),
-      maxBodyBytes: 1_000_000,
     })
     // A short lease, renewed every 100 ms while the upstream holds the call.
     const { stage } = createIdempotencyStage(makeContext(), resolved({ lease: 300 }), records)

@@ -85,6 +85,24 @@ function sending(limiter: RateLimitStage) {
   }
 }
 
+/**
+ * Two calls, one after the other, through a bucket on Redis whose `n`th answer (from 0) is read
+ * `lateBy(n)` ms late; what they saw.
+ */
+async function twoOnRedis(
+  suite: string,
+  bucket: Parameters<typeof resolveRateLimit>[0],
+  lateBy: (n: number) => number,
+) {
+  const ctx = realContext()
+  let asked = 0
+  const store = readingLate(new RedisBucketStore(connect(suite)), () => lateBy(asked++))
+  const sent = sending(stageOn(ctx, bucket, store))
+  await sent.run()
+  await sent.run()
+  return { ctx, sent: sent.count(), asked, lateStarts: ctx.counters.lateStarts }
+}
+
 function stageOn(
   ctx: StageContext,
   options: Parameters<typeof resolveRateLimit>[0],
@@ -194,17 +212,12 @@ describe('createRateLimitStage: a missed start', () => {
   })
 
   it('on Redis, takes a new turn when its answer was read past the bound', async () => {
-    const ctx = realContext()
-    let asked = 0
     // The second answer is read 800 ms late, past the bound (5 tokens at 10 a second).
-    const store = readingLate(new RedisBucketStore(connect('late-start')), () =>
-      asked++ === 1 ? 800 : 0,
+    const bucket = { name: 'rps', perSecond: 10, capacity: 5 }
+    const { sent, asked, lateStarts } = await twoOnRedis('late-start', bucket, (n) =>
+      n === 1 ? 800 : 0,
     )
-    const limiter = stageOn(ctx, { name: 'rps', perSecond: 10, capacity: 5 }, store)
-    const sent = sending(limiter)
-    await sent.run()
-    await sent.run()
-    expect({ sent: sent.count(), asked, lateStarts: ctx.counters.lateStarts }).toEqual({
+    expect({ sent, asked, lateStarts }).toEqual({
       sent: 2,
       asked: 3,
       lateStarts: 1,
@@ -212,21 +225,16 @@ describe('createRateLimitStage: a missed start', () => {
   })
 
   it('on Redis, counts the wait from the decision: an answer read late has less of it left', async () => {
-    const ctx = realContext()
-    let asked = 0
     // One token every 500 ms; the second call is granted about 500 ms and its answer is read
     // 300 ms late, within the bound (500 ms).
-    const store = readingLate(new RedisBucketStore(connect('wait-left')), () =>
-      asked++ === 1 ? 300 : 0,
+    const bucket = { name: 'rps', perSecond: 2, capacity: 1 }
+    const { ctx, sent, lateStarts } = await twoOnRedis('wait-left', bucket, (n) =>
+      n === 1 ? 300 : 0,
     )
-    const limiter = stageOn(ctx, { name: 'rps', perSecond: 2, capacity: 1 }, store)
-    const sent = sending(limiter)
-    await sent.run()
-    await sent.run()
     const [throttled] = ctx.seen.filter((e) => e.type === 'throttled')
     expect(throttled).toMatchObject({ type: 'throttled', bucket: 'rps' })
     expect((throttled as { wait: number }).wait).toBeLessThan(400)
-    expect({ sent: sent.count(), lateStarts: ctx.counters.lateStarts }).toEqual({
+    expect({ sent, lateStarts }).toEqual({
       sent: 2,
       lateStarts: 0,
     })
@@ -251,17 +259,12 @@ describe('createRateLimitStage: a missed start', () => {
   })
 
   it('on Redis, goes late after missing maxMissed starts rather than spend its budget on turns', async () => {
-    const ctx = realContext()
-    let asked = 0
     // Every answer but the first is read 800 ms late.
-    const store = readingLate(new RedisBucketStore(connect('max-missed')), () =>
-      asked++ === 0 ? 0 : 800,
+    const bucket = { name: 'rps', perSecond: 10, capacity: 5 }
+    const { sent, asked, lateStarts } = await twoOnRedis('max-missed', bucket, (n) =>
+      n === 0 ? 0 : 800,
     )
-    const limiter = stageOn(ctx, { name: 'rps', perSecond: 10, capacity: 5 }, store)
-    const sent = sending(limiter)
-    await sent.run()
-    await sent.run()
-    expect({ sent: sent.count(), asked, lateStarts: ctx.counters.lateStarts }).toEqual({
+    expect({ sent, asked, lateStarts }).toEqual({
       sent: 2,
       asked: 5,
       lateStarts: 3,
